@@ -1,0 +1,7 @@
+from .compat import (apply_all, install_mmcv_ext_placeholder,
+                     register_checkpoint_safe_globals, setup_cpu_distributed)
+
+__all__ = [
+    'apply_all', 'install_mmcv_ext_placeholder', 'register_checkpoint_safe_globals',
+    'setup_cpu_distributed'
+]

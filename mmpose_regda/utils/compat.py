@@ -1,0 +1,175 @@
+"""Workarounds for upstream bugs of the OpenMMLab stack, in one place.
+
+Each fix names its upstream cause, checks whether it is needed on the installed versions, and
+does nothing otherwise. ``apply_all()`` runs on ``import mmpose_regda``, before anything from
+``mmpose.models`` is imported; :func:`setup_cpu_distributed` is called by ``tools/train.py`` and
+``tools/test.py``, because it needs the command line's launcher and the config.
+"""
+import importlib
+import importlib.machinery
+import importlib.util
+import inspect
+import os
+import sys
+import types
+from typing import List
+
+import torch
+
+_PLACEHOLDER_EXT = 'mmcv._ext'
+
+
+class _MissingMMCVOps(types.ModuleType):
+    """Stands in for mmcv's compiled ops when only mmcv-lite is installed.
+
+    Any attribute is a function that raises: ``mmcv.utils.ext_loader.load_ext`` only checks with
+    ``hasattr`` that the ops exist, so importing works, while calling one says what is missing.
+    """
+
+    def __getattr__(self, name: str):
+        if name.startswith('__'):
+            raise AttributeError(name)
+
+        def missing_op(*args, **kwargs):
+            raise RuntimeError(
+                f'mmcv op `{name}` was called, but the installed mmcv has no compiled ops '
+                '(mmcv-lite). Install the full `mmcv` package for models that need it; the '
+                'top-down heatmap models of mmpose-regda never do.')
+
+        missing_op.__name__ = name
+        return missing_op
+
+
+def needs_mmcv_ext_placeholder() -> bool:
+    """True when mmcv is installed without its compiled ``mmcv._ext``."""
+    if _PLACEHOLDER_EXT in sys.modules:
+        return False
+    if importlib.util.find_spec('mmcv') is None:
+        return False
+    return importlib.util.find_spec(_PLACEHOLDER_EXT) is None
+
+
+def install_mmcv_ext_placeholder() -> bool:
+    """Let ``import mmpose.models`` succeed under mmcv-lite.
+
+    Upstream cause: mmpose 1.3.x ``models/heads/transformer_heads/edpose_head.py`` imports
+    ``mmcv.ops`` unconditionally, which loads the compiled extension ``mmcv._ext`` that mmcv-lite
+    does not ship (``No module named 'mmcv._ext'``). Nothing on the top-down heatmap path calls
+    these ops. The placeholder has a spec without a loader, so mmengine's
+    ``mmcv_full_available()`` still reports (truly) that full mmcv is absent.
+
+    Returns:
+        bool: whether the placeholder was installed.
+    """
+    if not needs_mmcv_ext_placeholder():
+        return False
+    module = _MissingMMCVOps(_PLACEHOLDER_EXT)
+    module.__spec__ = importlib.machinery.ModuleSpec(_PLACEHOLDER_EXT, loader=None)
+    module.__file__ = None
+    sys.modules[_PLACEHOLDER_EXT] = module
+    return True
+
+
+def _checkpoint_safe_globals() -> List:
+    """The non-tensor objects that mmengine writes into checkpoints."""
+    import numpy as np
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    numpy_core = getattr(np, '_core', None) or np.core
+    safe = [
+        numpy_core.multiarray._reconstruct,
+        numpy_core.multiarray.scalar,
+        np.ndarray,
+        np.dtype,
+        HistoryBuffer,
+        # HistoryBuffer pickles its statistics methods through getattr
+        getattr,
+        # numpy scalars carry their raw value as bytes
+        bytes,
+    ]
+    # numpy >= 1.25 pickles dtypes as instances of per-type classes (numpy.dtypes.Float32DType)
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        safe += [cls for cls in vars(dtypes).values()
+                 if isinstance(cls, type) and issubclass(cls, np.dtype)]
+    return safe
+
+
+def needs_checkpoint_safe_globals() -> bool:
+    """True when torch loads weights-only by default and mmengine does not opt out."""
+    if not hasattr(torch.serialization, 'add_safe_globals'):
+        return False  # torch < 2.4 has no weights-only default
+    from mmengine.runner import checkpoint
+    return 'weights_only' not in inspect.getsource(checkpoint.load_from_local)
+
+
+def register_checkpoint_safe_globals() -> bool:
+    """Let mmengine resume and ``load_from`` its own checkpoints under torch >= 2.6.
+
+    Upstream cause: torch 2.6 made ``torch.load(weights_only=True)`` the default, and
+    mmengine 0.10.7's ``load_from_local`` calls ``torch.load`` without ``weights_only``;
+    checkpoints hold numpy arrays (dataset metainfo) and mmengine's ``HistoryBuffer`` (message
+    hub), so loading fails with ``Unsupported global``. Fixed on mmengine's main branch, not
+    released. Rather than turning weights-only off, the exact classes mmengine writes are
+    allowed, so a checkpoint that pickles anything else still fails loudly.
+
+    Returns:
+        bool: whether globals were registered.
+    """
+    if not needs_checkpoint_safe_globals():
+        return False
+    torch.serialization.add_safe_globals(_checkpoint_safe_globals())
+    return True
+
+
+def setup_cpu_distributed(cfg, launcher: str) -> bool:
+    """Start distributed training on CPU (gloo) where mmengine assumes CUDA.
+
+    Upstream causes: mmengine's ``_init_dist_pytorch`` calls ``torch.cuda.set_device`` (``Found no
+    NVIDIA driver`` on a CPU machine), and ``Runner.wrap_model`` passes
+    ``device_ids=[LOCAL_RANK]`` to DDP, which only accepts device ids for GPU modules. When CUDA
+    is unavailable and a launcher is used, this joins the process group on gloo before the
+    Runner is built (mmengine then skips its own initialisation) and makes the model wrapper
+    config CPU-ready. Configs need no change between GPU and CPU.
+
+    Args:
+        cfg (Config): the config about to build the Runner; changed in place.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+
+    Returns:
+        bool: whether the CPU set-up was applied.
+    """
+    if launcher == 'none' or torch.cuda.is_available():
+        return False
+    import torch.distributed as dist
+    if launcher != 'pytorch':
+        raise RuntimeError(
+            f'launcher `{launcher}` without CUDA is not supported; use torchrun with '
+            '`--launcher pytorch` (tools/dist_train.sh), which runs on gloo on CPU.')
+    if not dist.is_initialized():
+        dist.init_process_group(
+            backend='gloo',
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']))
+    cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper_cfg = cfg.get('model_wrapper_cfg', None)
+    if wrapper_cfg is None:
+        wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper_cfg['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper_cfg
+    return True
+
+
+def apply_all() -> dict:
+    """Apply the import-time fixes that the installed versions need.
+
+    Returns:
+        dict: fix name -> whether it was applied.
+    """
+    return dict(
+        mmcv_ext_placeholder=install_mmcv_ext_placeholder(),
+        checkpoint_safe_globals=register_checkpoint_safe_globals(),
+    )

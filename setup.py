@@ -1,0 +1,49 @@
+"""Install mmpose-regda next to MMPose 1.x.
+
+The ranges below accept the stacks MMPose users have on GPU machines; ``requirements/ci.txt``
+pins the one point inside them that CI installs and tests.
+"""
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def read_version():
+    namespace = {}
+    with open(osp.join(osp.dirname(__file__), 'mmpose_regda', 'version.py')) as f:
+        exec(f.read(), namespace)
+    return namespace['__version__']
+
+
+setup(
+    name='mmpose-regda',
+    version=read_version(),
+    description='Regressive domain adaptation (RegDA, CVPR 2021) for unsupervised keypoint '
+    'detection, as an MMPose 1.x plugin',
+    long_description=open(osp.join(osp.dirname(__file__), 'README.md')).read(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    packages=find_packages(include=['mmpose_regda', 'mmpose_regda.*']),
+    include_package_data=True,
+    package_data={'mmpose_regda': ['configs/**/*.py', 'configs/*.py']},
+    python_requires='>=3.8',
+    install_requires=[
+        'torch>=2.1,<2.15',
+        'torchvision>=0.16,<0.30',
+        'numpy>=1.23',
+        'mmengine>=0.10.0,<1.0',
+        # mmcv is not listed, as in mmpose and mmdet: full mmcv (GPU users) and mmcv-lite
+        # install the same `mmcv` package, so pip must not pull one over the other.
+        # Any mmcv >= 2.0, < 2.2 works (mmdet 3.x asserts < 2.2); CI uses mmcv-lite.
+        'mmdet>=3.0.0,<3.4',
+        'mmpose>=1.1.0,<1.4',
+        'xtcocotools>=1.12',
+        'six',
+        'scipy',
+        'matplotlib',
+    ],
+    extras_require={
+        'tests': ['pytest'],
+    },
+    zip_safe=False,
+)

@@ -1,0 +1,78 @@
+"""Train a pose model (source only, or RegDA adaptation) from an MMPose config.
+
+Same command line as MMPose's ``tools/train.py``. Without CUDA, ``--launcher pytorch`` (as used by
+``tools/dist_train.sh``) runs distributed on gloo over CPU processes.
+"""
+import argparse
+import os
+
+from mmengine.config import Config, DictAction
+
+import mmpose_regda  # noqa: F401  registers the plugin and applies the upstream fixes
+from mmpose_regda.apis import (build_runner, enable_amp, enable_visualization,
+                               resolve_work_dir)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a pose model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume', nargs='?', type=str, const='auto',
+        help='resume from this checkpoint; without a path, from the latest checkpoint in the '
+        'work directory')
+    parser.add_argument('--amp', action='store_true', default=False,
+                        help='enable automatic-mixed-precision training (CUDA only)')
+    parser.add_argument('--no-validate', action='store_true',
+                        help='do not evaluate checkpoints during training')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the learning rate by the actual over the base batch size')
+    parser.add_argument('--show-dir', help='directory to save visualized validation images')
+    parser.add_argument('--show', action='store_true', help='display the validation images')
+    parser.add_argument('--interval', type=int, default=1, help='visualize every N samples')
+    parser.add_argument('--wait-time', type=float, default=1, help='seconds per shown window')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config settings, key=value (e.g. train_cfg.max_epochs=2)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge the command line into the config."""
+    resolve_work_dir(cfg, args.config, args.work_dir)
+    if args.amp:
+        enable_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if args.auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
+    enable_visualization(cfg, args.show_dir, args.show, args.interval, args.wait_time)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    # after --cfg-options, so that options touching the validation loop do not collide with it
+    if args.no_validate:
+        cfg.val_cfg = None
+        cfg.val_dataloader = None
+        cfg.val_evaluator = None
+    return cfg
+
+
+def main():
+    args = parse_args()
+    cfg = merge_args(Config.fromfile(args.config), args)
+    runner = build_runner(cfg, args.launcher)
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
