@@ -1,0 +1,3 @@
+from .domain_adaptation_dataset import DomainAdaptationDataset
+
+__all__ = ['DomainAdaptationDataset']

@@ -1,0 +1,3 @@
+from .regda_hook import RegDAHook
+
+__all__ = ['RegDAHook']

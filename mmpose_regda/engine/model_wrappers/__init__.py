@@ -1,0 +1,3 @@
+from .regda_distributed import RegDADistributedDataParallel
+
+__all__ = ['RegDADistributedDataParallel']

@@ -1,0 +1,3 @@
+from .inverse_decay_scheduler import InverseDecayLR, InverseDecayParamScheduler
+
+__all__ = ['InverseDecayLR', 'InverseDecayParamScheduler']

@@ -1,0 +1,103 @@
+from typing import Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+from mmpose.evaluation.functional import pose_pck_accuracy
+from mmpose.models.heads import HeatmapHead
+from mmpose.models.utils.tta import flip_heatmaps
+from mmpose.registry import MODELS
+from mmpose.utils.tensor_utils import to_numpy
+from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
+from mmengine.structures import PixelData
+
+
+def spatial_softmax(logits: Tensor) -> Tensor:
+    """sigma of Eq. 7: softmax over the H x W positions of each channel. (B, K, H, W) -> same."""
+    return logits.flatten(2).softmax(dim=-1).reshape(logits.shape)
+
+
+@MODELS.register_module()
+class KLHeatmapHead(HeatmapHead):
+    """Heatmap head trained with the spatial KL loss L_T (Eq. 8), the f and f' of RegDA.
+
+    Its raw output is logits over space; their spatial softmax (Eq. 7) is the predicted keypoint
+    distribution. Decoding and the training accuracy use that softmax: mmpose's decoders mark a
+    keypoint invalid when its peak value is <= 0, which logits often are. Flip test averages the
+    two distributions.
+
+    The paper's head is ``conv_out_channels=(256,), conv_kernel_sizes=(3,)`` with no deconvs
+    (those sit in the generator psi, e.g. :class:`DeconvUpsampleNeck`); all of ``HeatmapHead``'s
+    options remain available.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: int,
+                 deconv_out_channels: Optional[Sequence[int]] = None,
+                 deconv_kernel_sizes: Optional[Sequence[int]] = None,
+                 conv_out_channels: Optional[Sequence[int]] = (256, ),
+                 conv_kernel_sizes: Optional[Sequence[int]] = (3, ),
+                 final_layer: dict = dict(kernel_size=1),
+                 loss: ConfigType = dict(type='SpatialKLLoss', use_target_weight=True),
+                 decoder: OptConfigType = None,
+                 init_cfg: OptConfigType = None):
+        super().__init__(
+            in_channels=in_channels,
+            out_channels=out_channels,
+            deconv_out_channels=deconv_out_channels,
+            deconv_kernel_sizes=deconv_kernel_sizes,
+            conv_out_channels=conv_out_channels,
+            conv_kernel_sizes=conv_kernel_sizes,
+            final_layer=final_layer,
+            loss=loss,
+            decoder=decoder,
+            init_cfg=init_cfg)
+
+    def predict(self,
+                feats: Features,
+                batch_data_samples: OptSampleList,
+                test_cfg: ConfigType = {}) -> Predictions:
+        """Decode keypoints from the spatial softmax of the logits (see the class docstring)."""
+        if test_cfg.get('flip_test', False):
+            assert isinstance(feats, list) and len(feats) == 2
+            flip_indices = batch_data_samples[0].metainfo['flip_indices']
+            _feats, _feats_flip = feats
+            probs = spatial_softmax(self.forward(_feats))
+            probs_flip = flip_heatmaps(
+                spatial_softmax(self.forward(_feats_flip)),
+                flip_mode=test_cfg.get('flip_mode', 'heatmap'),
+                flip_indices=flip_indices,
+                shift_heatmap=test_cfg.get('shift_heatmap', False))
+            batch_probs = (probs + probs_flip) * 0.5
+        else:
+            batch_probs = spatial_softmax(self.forward(feats))
+
+        preds = self.decode(batch_probs)
+        if test_cfg.get('output_heatmaps', False):
+            return preds, [PixelData(heatmaps=hm) for hm in batch_probs.detach()]
+        return preds
+
+    def loss(self,
+             feats: Tuple[Tensor],
+             batch_data_samples: OptSampleList,
+             train_cfg: ConfigType = {}) -> dict:
+        """L_T against the encoded target heatmaps, and PCK of the softmax as ``acc_pose``."""
+        return self.loss_from_logits(self.forward(feats), batch_data_samples, train_cfg)
+
+    def loss_from_logits(self,
+                         logits: Tensor,
+                         batch_data_samples: OptSampleList,
+                         train_cfg: ConfigType = {}) -> dict:
+        """:meth:`loss` on logits already computed (RegDA reuses f's source logits)."""
+        gt_heatmaps = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
+        keypoint_weights = torch.cat(
+            [d.gt_instance_labels.keypoint_weights for d in batch_data_samples])
+        losses = dict(loss_kpt=self.loss_module(logits, gt_heatmaps, keypoint_weights))
+        if train_cfg.get('compute_acc', True):
+            _, avg_acc, _ = pose_pck_accuracy(
+                output=to_numpy(spatial_softmax(logits.detach())),
+                target=to_numpy(gt_heatmaps),
+                mask=to_numpy(keypoint_weights) > 0)
+            losses['acc_pose'] = torch.tensor(avg_acc, device=gt_heatmaps.device)
+        return losses

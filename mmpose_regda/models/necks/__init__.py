@@ -1,0 +1,3 @@
+from .deconv_upsample_neck import DeconvUpsampleNeck
+
+__all__ = ['DeconvUpsampleNeck']

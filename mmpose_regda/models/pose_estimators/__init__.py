@@ -1,0 +1,3 @@
+from .regda import RegDAPoseEstimator
+
+__all__ = ['RegDAPoseEstimator']

@@ -1,0 +1,213 @@
+import copy
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
+
+import torch
+from mmengine.optim import OptimWrapperDict
+from torch import Tensor
+
+from mmpose.models.pose_estimators import TopdownPoseEstimator
+from mmpose.registry import MODELS
+from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from ..task_modules import keypoint_disparity
+from ..utils import frozen_parameters, scale_gradient
+
+Features = Tuple[Tensor, ...]
+
+
+@MODELS.register_module()
+class RegDAPoseEstimator(TopdownPoseEstimator):
+    r"""RegDA (Jiang et al., CVPR 2021): a top-down pose estimator adapted from a labeled source
+    domain to an unlabeled target domain by an adversarial regressor.
+
+    Parts, named as in the paper: the feature generator psi = ``backbone`` + ``neck``, the
+    regressor f = ``head`` and the adversarial regressor f' = ``adv_head``. Inference uses f only,
+    so a trained RegDA model predicts like the ``TopdownPoseEstimator`` it extends, and a
+    source-only checkpoint with the same backbone, neck and head loads into it key for key.
+
+    One training iteration runs the three objectives of section 4.4, each a minimisation with its
+    own update (one optimizer per part, see ``RegDAOptimWrapperConstructor``):
+
+    - Objective 1 (Eq. 12), updates psi, f, f':
+      :math:`L_T(f(\psi(x_s)), y_s) + w_s \eta L_T(f'(\psi(x_s)), J(f(\psi(x_s))))`.
+    - Objective 2 (Eq. 13), updates f' only: :math:`\eta L_F`, the KL from the ground-false
+      distribution of f's target prediction to f''s target prediction.
+    - Objective 3 (Eq. 14), updates psi only: :math:`\eta L_T(f'(\psi(x_t)), J(f(\psi(x_t))))`,
+      with f' as updated by Objective 2.
+
+    psi runs once on the source batch and once on the target batch: Objectives 2 and 3 share the
+    target features (psi does not change between them), and Objective 2 reads them detached, so
+    it never back-propagates into psi. Target labels are never read: only the target images go
+    into the passes.
+
+    Between psi and f' sits a gradient scale (identity forward): ``adv_grad_scale`` multiplies the
+    gradient that f''s losses send into psi. ``RegDAHook`` warms it up from 0 (the reference's
+    ``WarmStartGradientLayer``) and also switches the adaptation on after an optional source-only
+    warm-up (``adaptation_enabled``); without the hook both stay at their initial values.
+
+    Args:
+        backbone, neck, head: as ``TopdownPoseEstimator``; ``head`` is f (a ``KLHeatmapHead``).
+        adv_head (dict, optional): f'. Defaults to a copy of ``head``'s config.
+        ground_false (dict): the ``GroundFalseTargetGenerator`` (sigma 2 in the paper).
+        disparity_loss (dict): the loss between f' and f's pseudo targets (L_T: ``SpatialKLLoss``).
+        trade_off (float): eta of Eq. 12-14 (1 in the paper).
+        source_disparity_weight (float): w_s on the source disparity of Objective 1; the paper's
+            equation has 1, the reference implementation uses 4 (its ``margin``).
+        adv_grad_scale (float): initial gradient scale on the f' -> psi path.
+        adaptation_enabled (bool): initial state; False trains Objective 1 only.
+    """
+    #: The parts with their own optimizer, and the submodules of each.
+    OPTIM_PARTS = dict(generator=('backbone', 'neck'), head=('head', ), adv_head=('adv_head', ))
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: OptConfigType = None,
+                 head: OptConfigType = None,
+                 adv_head: OptConfigType = None,
+                 ground_false: ConfigType = dict(type='GroundFalseTargetGenerator', sigma=2.),
+                 disparity_loss: ConfigType = dict(type='SpatialKLLoss',
+                                                   use_target_weight=True),
+                 trade_off: float = 1.,
+                 source_disparity_weight: float = 4.,
+                 adv_grad_scale: float = 1.,
+                 adaptation_enabled: bool = True,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None,
+                 metainfo: Optional[dict] = None):
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            train_cfg=train_cfg,
+            test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg,
+            metainfo=metainfo)
+        if head is None:
+            raise ValueError('RegDAPoseEstimator needs a `head` (the regressor f)')
+        self.adv_head = MODELS.build(copy.deepcopy(adv_head if adv_head is not None else head))
+        self.ground_false = MODELS.build(ground_false)
+        self.disparity_loss = MODELS.build(disparity_loss)
+        self.trade_off = trade_off
+        self.source_disparity_weight = source_disparity_weight
+        self.adv_grad_scale = adv_grad_scale
+        self.adaptation_enabled = adaptation_enabled
+        # psi's target features and f's pseudo targets, from Objective 2 to Objective 3
+        self._target_pass = None
+
+    def optim_parts(self) -> Dict[str, Sequence[str]]:
+        """Submodule names of each part, for ``RegDAOptimWrapperConstructor``."""
+        return {part: [m for m in modules if getattr(self, m, None) is not None]
+                for part, modules in self.OPTIM_PARTS.items()}
+
+    # ------------------------------------------------------------------ training step
+    def train_step(self,
+                   data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapperDict,
+                   forward: Optional[Callable] = None) -> Dict[str, Tensor]:
+        """One RegDA iteration on ``data = dict(source=..., target=...)``.
+
+        Args:
+            data (dict): a source and a target batch, each as a dataloader yields it.
+            optim_wrapper (OptimWrapperDict): ``generator``, ``head`` and ``adv_head``.
+            forward (callable, optional): what runs each pass; ``RegDADistributedDataParallel``
+                passes itself so that every pass goes through DDP's forward (and its gradient
+                all-reduce). Defaults to the model.
+
+        Returns:
+            dict: the log variables of every objective, each under its own name.
+        """
+        forward = forward if forward is not None else self
+        source = self.data_preprocessor(data['source'], True)
+        log_vars = self._update('Objective 1 (source: psi, f, f\')',
+                                forward(source['inputs'], source['data_samples'],
+                                        mode='objective_1'),
+                                optim_wrapper, ('generator', 'head', 'adv_head'))
+        if not self.adaptation_enabled:
+            return log_vars
+        # Only the target images: target labels, if the dataset has any, never reach a loss.
+        target_inputs = self.data_preprocessor(data['target'], True)['inputs']
+        log_vars.update(
+            self._update('Objective 2 (target: f\' minimises L_F)',
+                         forward(target_inputs, mode='objective_2'), optim_wrapper,
+                         ('adv_head', )))
+        log_vars.update(
+            self._update('Objective 3 (target: psi minimises L_T)',
+                         forward(None, mode='objective_3'), optim_wrapper, ('generator', )))
+        return log_vars
+
+    def _update(self, objective: str, losses: Dict[str, Tensor],
+                optim_wrapper: OptimWrapperDict, parts: Sequence[str]) -> Dict[str, Tensor]:
+        """Minimise the objective's losses over the given parts' parameters only."""
+        for name, value in losses.items():
+            if not torch.isfinite(value).all():
+                raise FloatingPointError(
+                    f'{objective}: the loss term `{name}` is {value.item()}; training stopped '
+                    'before the update, so no parameter received it. Lower the learning rates '
+                    'or check the inputs of this batch.')
+        wrappers = [optim_wrapper[part] for part in parts]
+        for wrapper in wrappers:
+            wrapper.zero_grad()
+        sum(value for name, value in losses.items() if name.startswith('loss')).backward()
+        for wrapper in wrappers:
+            wrapper.step()
+            wrapper.zero_grad()
+        return {name: value.detach() for name, value in losses.items()}
+
+    def forward(self, inputs, data_samples: Optional[SampleList] = None, mode: str = 'tensor'):
+        """mmengine's modes, plus one per RegDA objective (each a pass through DDP forward)."""
+        if mode == 'objective_1':
+            return self.objective_1(inputs, data_samples)
+        if mode == 'objective_2':
+            return self.objective_2(inputs)
+        if mode == 'objective_3':
+            return self.objective_3()
+        return super().forward(inputs, data_samples, mode)
+
+    def _to_adv_head(self, feats: Features) -> Features:
+        return tuple(scale_gradient(feat, self.adv_grad_scale) for feat in feats)
+
+    def objective_1(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+        """Eq. 12 on the source batch: f learns the labels, f' learns to agree with f."""
+        feats = self.extract_feat(inputs)
+        logits = self.head.forward(feats)
+        supervised = self.head.loss_from_logits(logits, data_samples, self.train_cfg)
+        pseudo = self.ground_false(logits.detach())
+        adv_logits = self.adv_head.forward(self._to_adv_head(feats))
+        keypoint_weights = torch.cat(
+            [d.gt_instance_labels.keypoint_weights for d in data_samples])
+        disparity = self.disparity_loss(adv_logits, pseudo.ground_truth, keypoint_weights)
+        losses = dict(
+            loss_source=supervised['loss_kpt'],
+            loss_source_disparity=self.source_disparity_weight * self.trade_off * disparity,
+            disparity_source=keypoint_disparity(adv_logits.detach(), logits.detach()))
+        if 'acc_pose' in supervised:
+            losses['acc_pose'] = supervised['acc_pose']
+        return losses
+
+    def objective_2(self, inputs: Tensor) -> Dict[str, Tensor]:
+        """Eq. 13 on the target batch: f' moves towards where f's mistakes would be."""
+        feats = self.extract_feat(inputs)
+        with torch.no_grad():
+            logits = self.head.forward(feats)
+        pseudo = self.ground_false(logits)
+        self._target_pass = (feats, pseudo)
+        # detached: f' learns from Objective 2, psi does not
+        adv_logits = self.adv_head.forward(tuple(feat.detach() for feat in feats))
+        return dict(
+            loss_ground_false=self.trade_off * self.disparity_loss(adv_logits,
+                                                                   pseudo.ground_false),
+            disparity_target=keypoint_disparity(adv_logits.detach(), logits))
+
+    def objective_3(self) -> Dict[str, Tensor]:
+        """Eq. 14 on the same target features: psi moves them to where f' agrees with f."""
+        if self._target_pass is None:
+            raise RuntimeError('RegDAPoseEstimator: Objective 3 runs on the target features '
+                               'of Objective 2; call objective_2 first')
+        feats, pseudo = self._target_pass
+        self._target_pass = None
+        with frozen_parameters(self.adv_head):
+            adv_logits = self.adv_head.forward(self._to_adv_head(feats))
+        return dict(loss_ground_truth=self.trade_off *
+                    self.disparity_loss(adv_logits, pseudo.ground_truth))

@@ -1,0 +1,3 @@
+from .gradient_scale import frozen_parameters, scale_gradient
+
+__all__ = ['frozen_parameters', 'scale_gradient']
