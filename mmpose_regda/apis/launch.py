@@ -44,9 +44,10 @@ def enable_amp(cfg: Config) -> None:
     """Switch the config to mixed precision, or refuse with the reason.
 
     A single optimizer becomes ``AmpOptimWrapper`` as in MMPose. A multi-optimizer config (a
-    ``constructor`` building an ``OptimWrapperDict``, as RegDA's) opts in through its
-    constructor's own ``amp`` option instead; MMPose's rewrite of the top-level ``type`` would
-    turn the dict of optimizers into one broken wrapper.
+    ``constructor`` building an ``OptimWrapperDict``, as RegDA's) gets ``amp=True`` for its
+    constructor to decide: MMPose's rewrite of the top-level ``type`` would turn the dict of
+    optimizers into one broken wrapper. ``RegDAOptimWrapperConstructor`` refuses it with the
+    reason (one backward feeds several optimizers, each AMP wrapper owns its own GradScaler).
     """
     import torch
     if not torch.cuda.is_available():

@@ -259,7 +259,7 @@ class RegDAOptimWrapperConstructor:
                 raise ValueError(f'optim_wrapper part `{name}` (modules {modules}) has no '
                                  'parameters; torch optimizers need at least one.')
             for pid in part_params:
-                if False:
+                if pid in owner and owner[pid] != name:
                     param_name = next(n for n, p in model.named_parameters() if id(p) == pid)
                     raise ValueError(
                         f'parameter `{param_name}` is in optim_wrapper parts `{owner[pid]}` '

@@ -54,6 +54,13 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             equation has 1, the reference implementation uses 4 (its ``margin``).
         adv_grad_scale (float): initial gradient scale on the f' -> psi path.
         adaptation_enabled (bool): initial state; False trains Objective 1 only.
+        objective_schedule (str): ``'sequential'`` (default) runs the objectives one after the
+            other as above, three updates per iteration. ``'joint'`` runs source and target
+            through psi as one batch and the three objectives in one backward and one update,
+            each objective still reaching only its own parts (Objective 2 reads detached
+            features, Objective 3 runs f' with frozen parameters): the paper's "optimized
+            simultaneously", cheaper, but Objectives 2 and 3 see the parameters before
+            Objective 1's update and psi's batch norm mixes the two domains.
     """
     #: The parts with their own optimizer, and the submodules of each.
     OPTIM_PARTS = dict(generator=('backbone', 'neck'), head=('head', ), adv_head=('adv_head', ))
@@ -70,6 +77,7 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
                  source_disparity_weight: float = 4.,
                  adv_grad_scale: float = 1.,
                  adaptation_enabled: bool = True,
+                 objective_schedule: str = 'sequential',
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -93,6 +101,10 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
         self.source_disparity_weight = source_disparity_weight
         self.adv_grad_scale = adv_grad_scale
         self.adaptation_enabled = adaptation_enabled
+        if objective_schedule not in ('sequential', 'joint'):
+            raise ValueError('RegDAPoseEstimator: objective_schedule must be "sequential" or '
+                             f'"joint", got {objective_schedule!r}')
+        self.objective_schedule = objective_schedule
         # psi's target features and f's pseudo targets, from Objective 2 to Objective 3
         self._target_pass = None
 
@@ -120,6 +132,12 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
         """
         forward = forward if forward is not None else self
         source = self.data_preprocessor(data['source'], True)
+        if self.objective_schedule == 'joint' and self.adaptation_enabled:
+            target_inputs = self.data_preprocessor(data['target'], True)['inputs']
+            return self._update('Objectives 1-3 (joint)',
+                                forward(torch.cat((source['inputs'], target_inputs)),
+                                        source['data_samples'], mode='joint_objectives'),
+                                optim_wrapper, ('generator', 'head', 'adv_head'))
         log_vars = self._update('Objective 1 (source: psi, f, f\')',
                                 forward(source['inputs'], source['data_samples'],
                                         mode='objective_1'),
@@ -163,14 +181,18 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             return self.objective_2(inputs)
         if mode == 'objective_3':
             return self.objective_3()
+        if mode == 'joint_objectives':
+            return self.joint_objectives(inputs, data_samples)
         return super().forward(inputs, data_samples, mode)
 
     def _to_adv_head(self, feats: Features) -> Features:
         return tuple(scale_gradient(feat, self.adv_grad_scale) for feat in feats)
 
-    def objective_1(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+    def objective_1(self, inputs: Tensor, data_samples: SampleList,
+                    feats: Optional[Features] = None) -> Dict[str, Tensor]:
         """Eq. 12 on the source batch: f learns the labels, f' learns to agree with f."""
-        feats = self.extract_feat(inputs)
+        if feats is None:
+            feats = self.extract_feat(inputs)
         logits = self.head.forward(feats)
         supervised = self.head.loss_from_logits(logits, data_samples, self.train_cfg)
         pseudo = self.ground_false(logits.detach())
@@ -186,9 +208,11 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             losses['acc_pose'] = supervised['acc_pose']
         return losses
 
-    def objective_2(self, inputs: Tensor) -> Dict[str, Tensor]:
+    def objective_2(self, inputs: Tensor,
+                    feats: Optional[Features] = None) -> Dict[str, Tensor]:
         """Eq. 13 on the target batch: f' moves towards where f's mistakes would be."""
-        feats = self.extract_feat(inputs)
+        if feats is None:
+            feats = self.extract_feat(inputs)
         with torch.no_grad():
             logits = self.head.forward(feats)
         pseudo = self.ground_false(logits)
@@ -211,3 +235,15 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             adv_logits = self.adv_head.forward(self._to_adv_head(feats))
         return dict(loss_ground_truth=self.trade_off *
                     self.disparity_loss(adv_logits, pseudo.ground_truth))
+
+    def joint_objectives(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+        """All three objectives from one psi pass over ``cat(source, target)``; their sum's
+        gradient gives each part exactly its objectives' gradients (see the class docstring)."""
+        num_source = len(data_samples)
+        feats = self.extract_feat(inputs)
+        source_feats = tuple(feat[:num_source] for feat in feats)
+        target_feats = tuple(feat[num_source:] for feat in feats)
+        losses = self.objective_1(None, data_samples, feats=source_feats)
+        losses.update(self.objective_2(None, feats=target_feats))
+        losses.update(self.objective_3())
+        return losses

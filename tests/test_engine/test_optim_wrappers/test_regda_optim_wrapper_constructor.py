@@ -285,7 +285,7 @@ def test_malformed_configs_are_refused(change, error, match):
         RegDAOptimWrapperConstructor(cfg)
 
 
-# --- through mmengine ------------------------------------------------------------------------------
+# --- through mmengine -----------------------------------------------------------------------------
 
 def test_registered_in_mmpose():
     assert OPTIM_WRAPPER_CONSTRUCTORS.get('RegDAOptimWrapperConstructor') is \

@@ -1,0 +1,115 @@
+"""A RegDA model small enough for unit tests, and synthetic two-domain batches."""
+import copy
+
+import torch
+import torch.nn as nn
+from mmengine.optim import OptimWrapperDict
+from mmengine.registry import init_default_scope
+from mmengine.structures import InstanceData, PixelData
+
+from mmpose.registry import MODELS
+from mmpose.structures import PoseDataSample
+
+NUM_KEYPOINTS = 4
+INPUT_SIZE = 32
+HEATMAP_SIZE = 8
+
+
+@MODELS.register_module(force=True)
+class TinyBackbone(nn.Module):
+    """Two stride-2 convolutions: (B, 3, 32, 32) -> (B, 8, 8, 8), optionally without BN."""
+
+    def __init__(self, with_bn=True):
+        super().__init__()
+        norm = (lambda c: nn.BatchNorm2d(c)) if with_bn else (lambda c: nn.Identity())
+        self.layers = nn.Sequential(
+            nn.Conv2d(3, 8, 3, stride=2, padding=1), norm(8), nn.ReLU(),
+            nn.Conv2d(8, 8, 3, stride=2, padding=1), norm(8), nn.ReLU())
+
+    def forward(self, x):
+        return (self.layers(x), )
+
+
+def tiny_regda_cfg(**overrides):
+    head = dict(type='KLHeatmapHead', in_channels=8, out_channels=NUM_KEYPOINTS,
+                conv_out_channels=(8, ), conv_kernel_sizes=(3, ),
+                decoder=dict(type='MSRAHeatmap', input_size=(INPUT_SIZE, INPUT_SIZE),
+                             heatmap_size=(HEATMAP_SIZE, HEATMAP_SIZE), sigma=1))
+    cfg = dict(
+        type='RegDAPoseEstimator',
+        data_preprocessor=dict(type='PoseDataPreprocessor', mean=[128.] * 3, std=[64.] * 3),
+        backbone=dict(type='TinyBackbone'),
+        head=head,
+        ground_false=dict(type='GroundFalseTargetGenerator', sigma=1.),
+        adv_grad_scale=1.,
+        test_cfg=dict(flip_test=False))
+    cfg.update(overrides)
+    return cfg
+
+
+def build_tiny_regda(seed=0, **overrides):
+    init_default_scope('mmpose')
+    torch.manual_seed(seed)
+    model = MODELS.build(tiny_regda_cfg(**overrides))
+    model.init_weights()
+    # heads start from small normal weights; larger ones make the unit tests' gradients visible
+    for module in (model.head, model.adv_head):
+        nn.init.normal_(module.final_layer.weight, std=0.1)
+    model.train()
+    return model
+
+
+def build_optim_wrapper(model, lr=0.1, momentum=0., weight_decay=0.):
+    from mmengine.optim import build_optim_wrapper
+    sgd = dict(type='SGD', lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return build_optim_wrapper(model, dict(
+        constructor='RegDAOptimWrapperConstructor',
+        generator=dict(optimizer=copy.deepcopy(sgd)),
+        head=dict(optimizer=copy.deepcopy(sgd)),
+        adv_head=dict(optimizer=copy.deepcopy(sgd))))
+
+
+def make_samples(batch_size, generator, labeled=True):
+    """Random images and (if labeled) random Gaussian heatmap labels."""
+    inputs, samples = [], []
+    for _ in range(batch_size):
+        inputs.append(torch.randint(0, 256, (3, INPUT_SIZE, INPUT_SIZE), generator=generator,
+                                    dtype=torch.uint8))
+        sample = PoseDataSample(metainfo=dict(input_size=(INPUT_SIZE, INPUT_SIZE),
+                                              flip_indices=list(range(NUM_KEYPOINTS))))
+        if labeled:
+            centers = torch.randint(0, HEATMAP_SIZE, (NUM_KEYPOINTS, 2), generator=generator)
+            ys, xs = torch.meshgrid(torch.arange(HEATMAP_SIZE), torch.arange(HEATMAP_SIZE),
+                                    indexing='ij')
+            heatmaps = torch.exp(-((xs - centers[:, :1, None])**2 +
+                                   (ys - centers[:, 1:, None])**2) / 2.).float()
+            weights = (torch.rand(1, NUM_KEYPOINTS, generator=generator) > 0.2).float()
+            keypoints = centers[None].float() * (INPUT_SIZE / HEATMAP_SIZE)
+            sample.gt_fields = PixelData(heatmaps=heatmaps)
+            sample.gt_instance_labels = InstanceData(keypoint_weights=weights)
+            sample.gt_instances = InstanceData(keypoints=keypoints.numpy(),
+                                               keypoints_visible=weights.numpy())
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def make_two_domain_batch(batch_size=2, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    return dict(source=make_samples(batch_size, generator),
+                target=make_samples(batch_size, generator))
+
+
+def parameters_by_part(model):
+    """{part: {name: tensor copy}} for psi (generator), f (head) and f' (adv_head)."""
+    parts = dict(generator=('backbone.', 'neck.'), head=('head.', ), adv_head=('adv_head.', ))
+    out = {part: {} for part in parts}
+    for name, param in model.named_parameters():
+        for part, prefixes in parts.items():
+            if name.startswith(prefixes):
+                out[part][name] = param.detach().clone()
+    return out
+
+
+def changed_parts(before, after):
+    return {part for part in before
+            if any(not torch.equal(before[part][n], after[part][n]) for n in before[part])}
