@@ -10,6 +10,8 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HELPERS_DIR = Path(__file__).resolve().parent / 'helpers'
 # The real samples live in the shared folder beside the repository; REGDA_POSE_SAMPLES overrides.
+# test-only modules (a tiny RegDA model, a parameter-dump hook) for tests and tool subprocesses
+sys.path.insert(0, str(HELPERS_DIR))
 POSE_SAMPLES = Path(os.environ.get('REGDA_POSE_SAMPLES',
                                    REPO_ROOT.parent / 'shared' / 'data' / 'pose_samples'))
 

@@ -1,6 +1,7 @@
 """A RegDA model small enough for unit tests, and synthetic two-domain batches."""
 import copy
 
+import numpy as np
 import torch
 import torch.nn as nn
 from mmengine.optim import OptimWrapperDict
@@ -75,8 +76,9 @@ def make_samples(batch_size, generator, labeled=True):
     for _ in range(batch_size):
         inputs.append(torch.randint(0, 256, (3, INPUT_SIZE, INPUT_SIZE), generator=generator,
                                     dtype=torch.uint8))
-        sample = PoseDataSample(metainfo=dict(input_size=(INPUT_SIZE, INPUT_SIZE),
-                                              flip_indices=list(range(NUM_KEYPOINTS))))
+        sample = PoseDataSample(metainfo=dict(
+            input_size=(INPUT_SIZE, INPUT_SIZE), input_center=np.array([16., 16.]),
+            input_scale=np.array([32., 32.]), flip_indices=list(range(NUM_KEYPOINTS))))
         if labeled:
             centers = torch.randint(0, HEATMAP_SIZE, (NUM_KEYPOINTS, 2), generator=generator)
             ys, xs = torch.meshgrid(torch.arange(HEATMAP_SIZE), torch.arange(HEATMAP_SIZE),
@@ -88,7 +90,9 @@ def make_samples(batch_size, generator, labeled=True):
             sample.gt_fields = PixelData(heatmaps=heatmaps)
             sample.gt_instance_labels = InstanceData(keypoint_weights=weights)
             sample.gt_instances = InstanceData(keypoints=keypoints.numpy(),
-                                               keypoints_visible=weights.numpy())
+                                               keypoints_visible=weights.numpy(),
+                                               bboxes=np.array([[0., 0., 32., 32.]]),
+                                               bbox_scores=np.ones(1))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
 

@@ -7,6 +7,9 @@ optim_wrapper = dict(
     generator=dict(optimizer=dict(_sgd, lr=0.01)),
     head=dict(optimizer=dict(_sgd, lr=0.1)),
     adv_head=dict(optimizer=dict(_sgd, lr=0.1)))
+# `end` is set because mmengine would otherwise fix it to this run's max_iters and store it in
+# checkpoints: a run resumed with more epochs would then stop decaying. The decay depends on the
+# iteration only, so it never needs to end.
 param_scheduler = [
-    dict(type='InverseDecayLR', gamma=1e-4, power=0.75, by_epoch=False)
+    dict(type='InverseDecayLR', gamma=1e-4, power=0.75, begin=0, end=10**9, by_epoch=False)
 ]

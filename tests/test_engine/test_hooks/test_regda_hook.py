@@ -1,0 +1,67 @@
+"""RegDAHook: the warm-start schedule against its formula, and what it sets on the model."""
+import math
+from types import SimpleNamespace
+
+import pytest
+from mmengine.logging import MessageHub
+
+import mmpose_regda  # noqa: F401
+from mmpose_regda.engine.hooks import RegDAHook
+from tiny_regda import build_tiny_regda
+
+
+def reference_coeff(i, lo=0., hi=0.1, alpha=1., max_iters=1000):
+    return 2.0 * (hi - lo) / (1.0 + math.exp(-alpha * i / max_iters)) - (hi - lo) + lo
+
+
+@pytest.mark.parametrize('iteration', [0, 1, 500, 1000, 5000, 100000])
+def test_warm_start_follows_the_reference_formula(iteration):
+    assert RegDAHook().adv_grad_scale(iteration) == pytest.approx(reference_coeff(iteration))
+
+
+def test_warm_start_values_by_hand():
+    hook = RegDAHook()
+    assert hook.adv_grad_scale(0) == 0.
+    # 0.2 / (1 + e^-1) - 0.1
+    assert hook.adv_grad_scale(1000) == pytest.approx(0.2 / (1 + math.exp(-1)) - 0.1)
+    assert hook.adv_grad_scale(10**7) == pytest.approx(0.1)
+
+
+def test_warmup_shifts_the_schedule_and_constant_scales():
+    hook = RegDAHook(warmup_iters=100)
+    assert hook.adv_grad_scale(50) == 0. and hook.adv_grad_scale(100) == 0.
+    assert hook.adv_grad_scale(1100) == pytest.approx(reference_coeff(1000))
+    assert RegDAHook(grad_scale=0.3).adv_grad_scale(7) == 0.3
+    assert RegDAHook(grad_scale=None).adv_grad_scale(7) == 1.
+
+
+def fake_runner(model, iteration):
+    return SimpleNamespace(model=model, iter=iteration,
+                           message_hub=MessageHub.get_instance('regda_hook_test'))
+
+
+def test_sets_warmup_state_and_scale_on_the_model_and_logs_it():
+    model = build_tiny_regda()
+    hook = RegDAHook(warmup_iters=3, grad_scale=dict(hi=0.2, max_iters=10))
+    runner = fake_runner(model, 2)
+    hook.before_train(runner)
+    hook.before_train_iter(runner, 0)
+    assert model.adaptation_enabled is False and model.adv_grad_scale == 0.
+    runner.iter = 13
+    hook.before_train_iter(runner, 0)
+    expected = reference_coeff(10, hi=0.2, max_iters=10)
+    assert model.adaptation_enabled is True
+    assert model.adv_grad_scale == pytest.approx(expected)
+    assert runner.message_hub.get_scalar('train/adv_grad_scale').current() == pytest.approx(
+        expected)
+
+
+def test_bad_settings_and_models():
+    with pytest.raises(ValueError, match='warmup_iters must be >= 0'):
+        RegDAHook(warmup_iters=-1)
+    with pytest.raises(ValueError, match='unknown grad_scale keys'):
+        RegDAHook(grad_scale=dict(high=0.1))
+    with pytest.raises(ValueError, match='max_iters must be > 0'):
+        RegDAHook(grad_scale=dict(max_iters=0))
+    with pytest.raises(TypeError, match='drives a RegDA model'):
+        RegDAHook().before_train(fake_runner(object(), 0))
