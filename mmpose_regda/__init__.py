@@ -13,7 +13,7 @@ compat.apply_all()
 # mmcv-lite warns on import that its deformable attention op is missing; no model here uses it.
 warnings.filterwarnings('ignore', message='Fail to import ``MultiScaleDeformableAttention``')
 
-from . import datasets, engine, models  # noqa: E402,F401  registers everything
+from . import datasets, engine, evaluation, models  # noqa: E402,F401  registers everything
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

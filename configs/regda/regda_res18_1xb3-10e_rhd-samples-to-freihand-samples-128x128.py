@@ -1,6 +1,7 @@
 # Stage 2: RegDA adaptation of the KL-pretrained model from the rendered RHD samples (labeled
-# source) to the real FreiHand samples (target, labels unused). A CPU-sized run of the method;
-# the paper's configurations are ResNet-101 at 256x256.
+# source) to the real FreiHand samples (target, read with boxes only), evaluated with the
+# paper's PCK by part on the FreiHand samples. A CPU-sized smoke run of the method: the paper's
+# configurations are ResNet-101 at 256x256 (configs/regda/*_rhd-to-h3d-256x256.py).
 _base_ = [
     '../_base_/regda_runtime.py',
     '../_base_/models/simplebaseline-kl_res18_128x128.py',
@@ -26,17 +27,30 @@ target_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=3,
+    sampler=dict(_delete_=True, type='DomainAdaptationSampler', shuffle=True),
     dataset=dict(
         _delete_=True,
         type='DomainAdaptationDataset',
         source=_base_.source_dataset,
+        # boxes only: the FreiHand keypoints in this file are not even read
         target=dict(
-            type='FreiHandDataset',
+            type='UnlabeledTopdownDataset',
+            metainfo='hand21',
             data_root=_base_.data_root,
-            data_mode='topdown',
             ann_file='freihand/test_freihand.json',
             data_prefix=dict(img='freihand/'),
             pipeline=target_pipeline)))
+target_test_dataset = dict(
+    type='SharedHandDataset',
+    dataset_name='freihand',
+    data_root=_base_.data_root,
+    data_mode='topdown',
+    ann_file='freihand/test_freihand.json',
+    data_prefix=dict(img='freihand/'),
+    test_mode=True,
+    pipeline=_base_.val_pipeline)
+val_dataloader = dict(dataset=dict(_delete_=True, **target_test_dataset))
+test_dataloader = val_dataloader
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=5),

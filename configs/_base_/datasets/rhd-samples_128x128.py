@@ -1,5 +1,6 @@
 # The three rendered RHD samples shipped with the project (source domain of the CPU configs),
-# relative to the repository root; tests pass absolute paths with --cfg-options.
+# relative to the repository root; tests pass absolute paths with --cfg-options. RHD's files go
+# tip to base along each finger: read in the shared hand order.
 codec = dict(type='MSRAHeatmap', input_size=(128, 128), heatmap_size=(32, 32), sigma=1)
 data_root = '../shared/data/pose_samples/'
 
@@ -20,7 +21,9 @@ val_pipeline = [
 ]
 
 source_dataset = dict(
-    type='Rhd2DDataset',
+    type='SharedHandDataset',
+    dataset_name='rhd',
+    keypoint_order='rhd',
     data_root=data_root,
     data_mode='topdown',
     ann_file='rhd/test_rhd.json',
@@ -40,5 +43,5 @@ val_dataloader = dict(
     dataset=dict(source_dataset, test_mode=True, pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
-val_evaluator = [dict(type='PCKAccuracy', thr=0.2), dict(type='EPE')]
+val_evaluator = [dict(type='PartPCKAccuracy', alpha=0.05), dict(type='EPE')]
 test_evaluator = val_evaluator

@@ -1,0 +1,144 @@
+import json
+import os.path as osp
+from typing import List, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmengine.fileio import get_local_path
+
+from mmpose.registry import DATASETS
+from .keypoint_coco_dataset import load_metainfo, metainfo_file
+
+
+@DATASETS.register_module()
+class UnlabeledTopdownDataset(BaseDataset):
+    """Target images with person/hand boxes and no keypoints, for unsupervised adaptation.
+
+    mmpose's COCO datasets drop instances without keypoints, so a target domain annotated with
+    boxes only needs its own reader. Two annotation forms:
+
+    - a COCO json (``.json``): ``images`` and ``annotations`` with ``bbox`` (``[x, y, w, h]``);
+      any ``keypoints`` in it are ignored: they never reach training;
+    - an image list (``.txt``): one instance per line, ``relative/path.jpg x y w h``.
+
+    Each instance carries zero keypoints with zero visibility, so the usual top-down pipeline
+    (``GetBBoxCenterScale``, ``TopdownAffine``, ``PackPoseInputs``) runs unchanged. The metainfo
+    must describe the same keypoints as the source domain (``DomainAdaptationDataset`` checks).
+
+    Args:
+        ann_file (str): the COCO json or the image list, relative to ``data_root``.
+        metainfo (str | dict): the keypoint definition, the source's: ``'hand21'`` or
+            ``'body16'`` for the package's own, or ``dict(from_file=...)`` as in mmpose.
+        data_root (str): root of images and annotation file.
+        data_prefix (dict): ``dict(img='...')``, the image folder under ``data_root``.
+        pipeline (list): transforms.
+    """
+    METAINFO: dict = dict()
+
+    def __init__(self,
+                 ann_file: str,
+                 metainfo: Union[str, dict, None] = None,
+                 data_root: str = '',
+                 data_prefix: dict = dict(img=''),
+                 pipeline: List = [],
+                 test_mode: bool = False,
+                 lazy_init: bool = False,
+                 max_refetch: int = 1000):
+        if metainfo is None:
+            raise ValueError('UnlabeledTopdownDataset needs `metainfo`, the keypoint definition '
+                             "shared with the source domain ('hand21', 'body16' or "
+                             "dict(from_file=...))")
+        if isinstance(metainfo, str):
+            metainfo = dict(from_file=metainfo_file(metainfo))
+        super().__init__(
+            ann_file=ann_file,
+            metainfo=metainfo,
+            data_root=data_root,
+            data_prefix=data_prefix,
+            pipeline=pipeline,
+            test_mode=test_mode,
+            lazy_init=lazy_init,
+            max_refetch=max_refetch)
+
+    @classmethod
+    def _load_metainfo(cls, metainfo: dict = None) -> dict:
+        return load_metainfo(metainfo)
+
+    def load_data_list(self) -> List[dict]:
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(f'UnlabeledTopdownDataset: annotation file not found: '
+                                    f'{self.ann_file}')
+        with get_local_path(self.ann_file) as local_path:
+            if self.ann_file.endswith('.json'):
+                records = self._coco_records(local_path)
+            else:
+                records = self._list_records(local_path)
+        if not records:
+            raise ValueError(f'UnlabeledTopdownDataset: {self.ann_file} has no instance; '
+                             'expected at least one image with a box')
+        num_keypoints = self._metainfo['num_keypoints']
+        data_list = []
+        for index, (img_path, bbox, where) in enumerate(records):
+            x, y, w, h = self._check_box(bbox, where)
+            data_list.append(
+                dict(
+                    id=index,
+                    img_id=index,
+                    img_path=osp.join(self.data_prefix['img'], img_path),
+                    bbox=np.array([[x, y, x + w, y + h]], dtype=np.float32),
+                    bbox_score=np.ones(1, dtype=np.float32),
+                    keypoints=np.zeros((1, num_keypoints, 2), dtype=np.float32),
+                    keypoints_visible=np.zeros((1, num_keypoints), dtype=np.float32),
+                    category_id=1))
+        return data_list
+
+    def _coco_records(self, path):
+        with open(path) as f:
+            coco = json.load(f)
+        try:
+            images = {img['id']: img['file_name'] for img in coco['images']}
+        except (KeyError, TypeError) as e:
+            raise ValueError(f'{self.ann_file}: `images` must be a list of records with `id` and '
+                             f'`file_name` ({e!r})') from None
+        records = []
+        for i, ann in enumerate(coco.get('annotations', [])):
+            where = f'{self.ann_file}: annotation {ann.get("id", i)}'
+            if ann.get('image_id') not in images:
+                raise ValueError(f'{where}: image_id {ann.get("image_id")!r} is not in `images`')
+            if 'bbox' not in ann:
+                raise ValueError(f'{where}: no `bbox`; every target instance needs a box')
+            records.append((images[ann['image_id']], ann['bbox'], where))
+        return records
+
+    def _list_records(self, path):
+        records = []
+        with open(path) as f:
+            for line_no, line in enumerate(f, 1):
+                if not line.strip() or line.lstrip().startswith('#'):
+                    continue
+                fields = line.split()
+                where = f'{self.ann_file}: line {line_no}'
+                if len(fields) != 5:
+                    raise ValueError(f'{where}: expected `image_path x y width height`, got '
+                                     f'{line.strip()!r}')
+                records.append((fields[0], fields[1:], where))
+        return records
+
+    @staticmethod
+    def _check_box(bbox, where):
+        try:
+            x, y, w, h = (float(v) for v in bbox)
+        except (TypeError, ValueError):
+            raise ValueError(f'{where}: box must be 4 numbers x y width height, got '
+                             f'{bbox!r}') from None
+        if not (np.isfinite([x, y, w, h]).all() and w > 0 and h > 0):
+            raise ValueError(f'{where}: box {bbox!r} must have finite values and a positive '
+                             'width and height')
+        return x, y, w, h
+
+    def get_data_info(self, idx: int) -> dict:
+        info = super().get_data_info(idx)
+        for key in ('dataset_name', 'upper_body_ids', 'lower_body_ids', 'flip_pairs',
+                    'dataset_keypoint_weights', 'flip_indices', 'skeleton_links'):
+            info[key] = self._metainfo[key]
+        return info

@@ -1,0 +1,120 @@
+from collections import OrderedDict
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from mmpose.registry import METRICS
+
+#: The paper's groups when neither the config nor the dataset's metainfo gives them.
+PART_GROUP_PRESETS = dict(
+    hand=dict(
+        MCP=[1, 5, 9, 13, 17],
+        PIP=[2, 6, 10, 14, 18],
+        DIP=[3, 7, 11, 15, 19],
+        Fingertip=[4, 8, 12, 16, 20]),
+    body=dict(
+        Shoulder=[12, 13], Elbow=[11, 14], Wrist=[10, 15], Hip=[2, 3], Knee=[1, 4],
+        Ankle=[0, 5]))
+
+
+@METRICS.register_module()
+class PartPCKAccuracy(BaseMetric):
+    """PCK as the RegDA paper reports it: by part, relative to the crop size.
+
+    A keypoint is correct when its distance to the ground truth is below ``alpha`` times the
+    side of the crop the model saw (the paper's "image size": crops of 256 px), measured in the
+    original image. Accuracy is computed per keypoint over the samples where that keypoint is
+    visible, then averaged over the keypoints of each part (hand: MCP, PIP, DIP, Fingertip;
+    body: Shoulder, Elbow, Wrist, Hip, Knee, Ankle) and over ``avg_keypoints`` for ``Avg``.
+    Keypoints never visible in the evaluated set are left out of every average.
+
+    Groups come from the config (``part_groups``: a dict or ``'hand'``/``'body'``), else from
+    the dataset's metainfo (``part_groups`` of the package's ``hand21``/``body16`` files).
+    ``Avg`` covers ``avg_keypoints`` (config, then metainfo), else every keypoint: all 21 for
+    hands; for bodies the metainfo limits it to the 12 keypoints the datasets share.
+
+    Keys: ``PCK/<part>`` and ``PCK/Avg`` (use ``save_best='PCK/Avg'``; but report the final
+    model's numbers, not the best epoch's on a test set).
+
+    Args:
+        alpha (float): threshold as a fraction of the crop side. Defaults to 0.05.
+        part_groups (dict | str, optional): ``{name: [keypoint ids]}`` or a preset name.
+        avg_keypoints (Sequence[int], optional): keypoints averaged into ``Avg``.
+    """
+    default_prefix = 'PCK'
+
+    def __init__(self,
+                 alpha: float = 0.05,
+                 part_groups=None,
+                 avg_keypoints: Optional[Sequence[int]] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if not 0 < alpha <= 1:
+            raise ValueError(f'PartPCKAccuracy: alpha must be in (0, 1], got {alpha}')
+        if isinstance(part_groups, str):
+            if part_groups not in PART_GROUP_PRESETS:
+                raise ValueError(f'PartPCKAccuracy: unknown part_groups preset {part_groups!r}; '
+                                 f'expected one of {sorted(PART_GROUP_PRESETS)} or a dict')
+            part_groups = PART_GROUP_PRESETS[part_groups]
+        self.alpha = alpha
+        self.part_groups = part_groups
+        self.avg_keypoints = avg_keypoints
+
+    def process(self, data_batch: Sequence[dict], data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            gt = sample['gt_instances']
+            if 'bbox_scales' not in gt:
+                raise KeyError('PartPCKAccuracy needs the crop size: `bbox_scales` in the '
+                               'ground truth instances (packed by PackPoseInputs after '
+                               'GetBBoxCenterScale and TopdownAffine)')
+            visible = np.asarray(gt['keypoints_visible']).reshape(-1) > 0
+            self.results.append(
+                dict(
+                    pred=np.asarray(sample['pred_instances']['keypoints'])[0, :, :2],
+                    gt=np.asarray(gt['keypoints'])[0, :, :2],
+                    visible=visible,
+                    crop_side=float(np.max(np.asarray(gt['bbox_scales'])[0]))))
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        pred = np.stack([r['pred'] for r in results])
+        gt = np.stack([r['gt'] for r in results])
+        visible = np.stack([r['visible'] for r in results])
+        crop_side = np.array([r['crop_side'] for r in results])[:, None]
+        correct = np.linalg.norm(pred - gt, axis=-1) < self.alpha * crop_side
+        per_keypoint = pck_per_keypoint(correct, visible)
+
+        meta = self.dataset_meta or {}
+        groups = self.part_groups or meta.get('part_groups') or {}
+        avg_keypoints = self.avg_keypoints or meta.get('avg_keypoints') or range(
+            per_keypoint.size)
+        num_keypoints = per_keypoint.size
+        for name, ids in list(groups.items()) + [('Avg', avg_keypoints)]:
+            bad = [i for i in ids if not 0 <= i < num_keypoints]
+            if bad:
+                raise ValueError(f'PartPCKAccuracy: group {name} names keypoints {bad}, but the '
+                                 f'predictions have {num_keypoints} keypoints')
+        metrics = OrderedDict(
+            (name, mean_over(per_keypoint, ids)) for name, ids in groups.items())
+        metrics['Avg'] = mean_over(per_keypoint, avg_keypoints)
+        MMLogger.get_current_instance().info(
+            f'PCK@{self.alpha} by part: ' +
+            '  '.join(f'{k} {100 * v:.1f}' for k, v in metrics.items()))
+        return metrics
+
+
+def pck_per_keypoint(correct: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """(N, K) correct and visible -> (K,) accuracy over visible samples; NaN if never visible."""
+    counts = visible.sum(axis=0)
+    hits = (correct & visible).sum(axis=0)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(counts > 0, hits / np.maximum(counts, 1), np.nan)
+
+
+def mean_over(per_keypoint: np.ndarray, ids) -> float:
+    """Mean of the keypoints' accuracies, skipping keypoints never visible (NaN if none is)."""
+    values = per_keypoint[list(ids)]
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if values.size else float('nan')
