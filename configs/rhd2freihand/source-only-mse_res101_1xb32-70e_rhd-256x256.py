@@ -1,0 +1,11 @@
+# RHD->FreiHand, source only: the paper's baseline row (L2 loss), trained on RHD,
+# evaluated on FreiHand.
+_base_ = [
+    '../_base_/source-only_runtime.py',
+    '../_base_/models/simplebaseline-mse_res101_256x256.py',
+    '../_base_/datasets/paper_datasets_256x256.py',
+]
+
+train_dataloader = dict(dataset=_base_.rhd_train)
+val_dataloader = dict(dataset=_base_.freihand_test)
+test_dataloader = val_dataloader

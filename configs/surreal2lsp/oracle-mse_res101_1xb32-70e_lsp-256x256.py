@@ -1,0 +1,11 @@
+# SURREAL->LSP, oracle: trained on LSP with its labels (the upper bound row).
+_base_ = [
+    '../_base_/source-only_runtime.py',
+    '../_base_/models/simplebaseline-mse_res101_256x256.py',
+    '../_base_/datasets/paper_datasets_256x256.py',
+]
+model = dict(head=dict(out_channels=16))  # body16 layout
+
+train_dataloader = dict(dataset=_base_.lsp_train)
+val_dataloader = dict(dataset=_base_.lsp_test)
+test_dataloader = val_dataloader

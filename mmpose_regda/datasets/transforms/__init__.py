@@ -1,0 +1,3 @@
+from .photometric import RandomColorJitter, RandomGaussianBlur
+
+__all__ = ['RandomColorJitter', 'RandomGaussianBlur']
