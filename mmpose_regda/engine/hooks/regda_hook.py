@@ -70,6 +70,27 @@ class RegDAHook(Hook):
         if not all(hasattr(model, name) for name in ('adv_grad_scale', 'adaptation_enabled')):
             raise TypeError(f'RegDAHook drives a RegDA model (attributes `adv_grad_scale` and '
                             f'`adaptation_enabled`); got {type(model).__name__}')
+        self._check_keypoint_counts(runner, model)
+
+    @staticmethod
+    def _check_keypoint_counts(runner, model) -> None:
+        """Fail before the first iteration if a dataset's keypoints do not match f and f'."""
+        predicted = {name: getattr(getattr(model, name), 'out_channels', None)
+                     for name in ('head', 'adv_head')}
+        val_loop = getattr(runner, '_val_loop', None)
+        loaders = dict(train=runner.train_dataloader,
+                       val=getattr(val_loop, 'dataloader', None))
+        for split, loader in loaders.items():
+            dataset = getattr(loader, 'dataset', None)
+            meta = getattr(dataset, 'metainfo', None) or {}
+            if 'num_keypoints' not in meta:
+                continue
+            for name, count in predicted.items():
+                if count is not None and count != meta['num_keypoints']:
+                    raise ValueError(
+                        f'RegDAHook: the {split} dataset ({meta.get("dataset_name", "?")}) has '
+                        f'{meta["num_keypoints"]} keypoints but the model\'s {name} predicts '
+                        f'{count}; set model.{name}.out_channels to {meta["num_keypoints"]}')
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:

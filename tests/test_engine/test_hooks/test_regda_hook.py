@@ -35,8 +35,11 @@ def test_warmup_shifts_the_schedule_and_constant_scales():
     assert RegDAHook(grad_scale=None).adv_grad_scale(7) == 1.
 
 
-def fake_runner(model, iteration):
-    return SimpleNamespace(model=model, iter=iteration,
+def fake_runner(model, iteration, num_keypoints=4, val_keypoints=4):
+    loader = lambda k: SimpleNamespace(  # noqa: E731
+        dataset=SimpleNamespace(metainfo=dict(dataset_name='toy', num_keypoints=k)))
+    return SimpleNamespace(model=model, iter=iteration, train_dataloader=loader(num_keypoints),
+                           _val_loop=SimpleNamespace(dataloader=loader(val_keypoints)),
                            message_hub=MessageHub.get_instance('regda_hook_test'))
 
 
@@ -65,3 +68,12 @@ def test_bad_settings_and_models():
         RegDAHook(grad_scale=dict(max_iters=0))
     with pytest.raises(TypeError, match='drives a RegDA model'):
         RegDAHook().before_train(fake_runner(object(), 0))
+
+
+@pytest.mark.parametrize('train,val,split', [(21, 4, 'train'), (4, 16, 'val')])
+def test_keypoint_count_mismatch_fails_before_training(train, val, split):
+    runner = fake_runner(build_tiny_regda(), 0, num_keypoints=train, val_keypoints=val)
+    wrong = train if split == 'train' else val
+    with pytest.raises(ValueError, match=rf'{split} dataset \(toy\) has {wrong} keypoints but the '
+                       r"model's head predicts 4; set model.head.out_channels to "):
+        RegDAHook().before_train(runner)
