@@ -22,21 +22,26 @@ datasets' own labels say whether it counts.
 Errors: a malformed record raises :class:`ConversionError` naming the file, the record and what
 was expected. Outputs are written only once every record of every split has been converted, each
 to a temporary file in the output folder that is then renamed over the target
-(:func:`write_outputs`), so a bad record or a crash never leaves a half-written or a stale mix of
-files behind: either all outputs are replaced, or none.
+(:func:`write_outputs`), so a bad record or a crash never leaves a half-written file, nor new
+outputs of one split beside stale ones of another.
 """
+import copy
+import functools
 import json
 import os
 import os.path as osp
+import sys
 import tempfile
 from collections import Counter
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 METAINFO_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'metainfo')
 HAND21 = 'hand21'
 BODY16 = 'body16'
+# the reason counted for an instance left out because none of its keypoints is visible
+NO_VISIBLE = 'with no visible keypoint'
 
 Shape = Tuple[Optional[int], ...]
 
@@ -90,7 +95,8 @@ def check_array(value, shapes: Union[Shape, Sequence[Shape]], where: str,
 def _shapes(shapes, meaning: str) -> str:
     if isinstance(shapes, tuple):
         shapes = [shapes]
-    text = ' or '.join(str(tuple('N' if n is None else n for n in s)) for s in shapes)
+    text = ' or '.join('(' + ', '.join('N' if n is None else str(n) for n in s)
+                       + (',)' if len(s) == 1 else ')') for s in shapes)
     return text + (f' ({meaning})' if meaning else '')
 
 
@@ -146,7 +152,7 @@ def require_image(root: str, file_name: str, where: str) -> str:
     return path
 
 
-def image_size(path: str) -> Tuple[int, int]:
+def read_image_size(path: str) -> Tuple[int, int]:
     """``(width, height)`` of an image file, read from its header only."""
     from PIL import Image
     with Image.open(path) as image:
@@ -155,6 +161,11 @@ def image_size(path: str) -> Tuple[int, int]:
 
 def load_categories(layout: str) -> List[dict]:
     """The COCO ``categories`` of a layout (``'hand21'`` or ``'body16'``), from its metainfo."""
+    return copy.deepcopy(_categories(layout))
+
+
+@functools.lru_cache()
+def _categories(layout: str) -> List[dict]:
     from mmpose.datasets.datasets.utils import parse_pose_metainfo
     info = parse_pose_metainfo(dict(from_file=osp.join(METAINFO_DIR, f'{layout}.py')))
     names = [info['keypoint_id2name'][i] for i in range(info['num_keypoints'])]
@@ -167,8 +178,10 @@ def load_categories(layout: str) -> List[dict]:
 class CocoBuilder:
     """Collects the images and instances of one output file.
 
-    An image is added with its first kept instance, so images whose instances were all filtered
-    out do not appear. Filtered instances are counted by reason and recorded in ``info``.
+    An instance with no visible keypoint teaches nothing and is left out (reason
+    ``NO_VISIBLE``). An image is added with its first kept instance, so images whose instances
+    were all filtered out do not appear. Filtered instances are counted by reason and recorded in
+    ``info``.
 
     Args:
         layout (str): ``'hand21'`` or ``'body16'``.
@@ -183,9 +196,14 @@ class CocoBuilder:
         self.filtered: Counter = Counter()
 
     def add(self, image_id: int, file_name: str, width: int, height: int, xy: np.ndarray,
-            visible: np.ndarray, bbox: Optional[List[float]] = None, **extra) -> dict:
-        """Add one instance; ``xy`` is ``(K, 2)``, ``visible`` ``(K,)`` bool. Returns it."""
+            visible: np.ndarray, bbox: Optional[List[float]] = None,
+            **extra) -> Optional[dict]:
+        """Add one instance; ``xy`` is ``(K, 2)``, ``visible`` ``(K,)`` bool. Returns it, or
+        None if it was left out."""
         visible = np.asarray(visible, dtype=bool)
+        if not visible.any():
+            self.skip(NO_VISIBLE)
+            return None
         if image_id not in self.images:
             self.images[image_id] = dict(id=int(image_id), file_name=file_name,
                                          width=int(width), height=int(height))
@@ -217,14 +235,18 @@ class CocoBuilder:
 def write_outputs(out_dir: str, outputs: Dict[str, dict]) -> List[str]:
     """Write ``{file name: COCO dict}`` into ``out_dir``, all or nothing.
 
-    Every file is first dumped to a temporary file in ``out_dir`` (same file system, so the
-    rename is atomic), and only when all dumps succeeded are they renamed over the targets. On any
-    error the temporary files are removed and the existing outputs are left as they were.
+    Every file is first dumped to a temporary file in ``out_dir`` (same file system, so each
+    rename is atomic), and only when all dumps succeeded are they renamed over the targets, one
+    after the other. On any error before that the temporary files are removed and the existing
+    outputs are left as they were. The files get the usual permissions (``mkstemp`` makes them
+    private to the user).
 
     Returns:
         list[str]: the paths written.
     """
     os.makedirs(out_dir, exist_ok=True)
+    umask = os.umask(0)
+    os.umask(umask)
     staged = []
     try:
         for name, coco in outputs.items():
@@ -234,6 +256,7 @@ def write_outputs(out_dir: str, outputs: Dict[str, dict]) -> List[str]:
                 json.dump(coco, f)
                 f.flush()
                 os.fsync(f.fileno())
+            os.chmod(tmp, 0o666 & ~umask)
         for tmp, path in staged:
             os.replace(tmp, path)
     except BaseException:
@@ -260,4 +283,17 @@ def finish(builders: Dict[str, CocoBuilder], out_dir: Optional[str]) -> Dict[str
     outputs = {name: builder.to_dict() for name, builder in builders.items()}
     if out_dir is not None:
         write_outputs(out_dir, outputs)
+    return outputs
+
+
+def run_cli(convert: Callable[..., Dict[str, dict]], **kwargs) -> Dict[str, dict]:
+    """What the ``tools/dataset_converters`` scripts run: the conversion, then one line per file
+    written (:func:`summary`). A malformed input ends the script with its message, not a
+    traceback."""
+    try:
+        outputs = convert(**kwargs)
+    except (ConversionError, OSError) as e:  # a malformed record, a missing or unreadable file
+        sys.exit(f'error: {e} (no json file was written)')
+    for line in summary(kwargs.get('out_dir'), outputs):
+        print(line)
     return outputs
