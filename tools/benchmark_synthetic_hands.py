@@ -1,0 +1,181 @@
+"""The embedded benchmark end to end: train, adapt, evaluate, tabulate, draw.
+
+Stages, per training seed: source only (KL) -> RegDA from it; source only (MSE) and the oracle
+when asked. Each stage is ``tools/train.py`` / ``tools/test.py`` on the configs in
+``configs/synthetic_hands/`` (their logs stream to the console), and a stage whose final
+checkpoint and metrics exist is reused, so an interrupted run continues where it stopped.
+Every model is evaluated as it ends (final checkpoint) on the target test set and on the source
+test set. Then the script prints the table in the paper's form (PCK@0.05 by part; mean and
+spread over seeds) and writes it, with the before/after picture of target predictions, to the
+work directory.
+
+    python tools/benchmark_synthetic_hands.py                       # the README's main command
+    python tools/benchmark_synthetic_hands.py --seeds 0 1 2 \\
+        --methods mse kl regda oracle                               # the full table
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = osp.join(REPO, 'configs', 'synthetic_hands')
+METHODS = {
+    # name: (config, label in the table, stage it starts from)
+    'mse': ('source-only-mse_res18-half_1xb32-1500it_synthetic-source-96x96.py',
+            'Source only (MSE)', None),
+    'kl': ('kl-pretrain_res18-half_1xb32-1500it_synthetic-source-96x96.py',
+           'Source only (KL)', None),
+    'regda': ('regda_res18-half_1xb32-600it_synthetic-source-to-target-96x96.py', 'RegDA',
+              'kl'),
+    'oracle': ('oracle-mse_res18-half_1xb32-1500it_synthetic-target-96x96.py', 'Oracle', None),
+}
+PARTS = ['MCP', 'PIP', 'DIP', 'Fingertip', 'Avg']
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
+                        help='training seeds (the benchmark data itself is fixed)')
+    parser.add_argument('--methods', nargs='+', default=['kl', 'regda', 'oracle'],
+                        choices=list(METHODS), help='rows of the table')
+    parser.add_argument('--work-dir', default='work_dirs/synthetic_hands')
+    parser.add_argument('--cfg-options', nargs='*', default=[],
+                        help='passed to every training (e.g. train_cfg.max_iters=10)')
+    parser.add_argument('--num-images', type=int, default=8,
+                        help='target images in the before/after picture')
+    args = parser.parse_args()
+    if 'regda' in args.methods and 'kl' not in args.methods:
+        args.methods.insert(args.methods.index('regda'), 'kl')
+    return args
+
+
+def run(cmd):
+    print('\n>>> ' + ' '.join(cmd), flush=True)
+    subprocess.run([sys.executable] + cmd, cwd=REPO, check=True)
+
+
+def final_checkpoint(work_dir):
+    """The checkpoint a finished run ended with (mmengine's ``last_checkpoint`` file)."""
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker) as f:
+        path = f.read().strip()
+    return path if osp.isfile(path) else None
+
+
+def train_stage(method, seed, args):
+    config, _, parent = METHODS[method]
+    work_dir = osp.abspath(osp.join(args.work_dir, f'seed{seed}', method))
+    done = osp.join(work_dir, 'done')
+    if osp.isfile(done):
+        print(f'[{method}, seed {seed}] reusing {final_checkpoint(work_dir)}', flush=True)
+        return work_dir
+    options = [f'randomness.seed={seed}'] + list(args.cfg_options)
+    if parent is not None:
+        parent_dir = osp.abspath(osp.join(args.work_dir, f'seed{seed}', parent))
+        options.append(f'load_from={final_checkpoint(parent_dir)}')
+    cmd = [osp.join('tools', 'train.py'), osp.join(CONFIGS, config), '--work-dir', work_dir,
+           '--no-validate', '--cfg-options'] + options
+    if final_checkpoint(work_dir):
+        cmd.insert(4, '--resume')  # an interrupted run continues from its last checkpoint
+    run(cmd)
+    open(done, 'w').close()
+    return work_dir
+
+
+def evaluate(method, seed, work_dir, domain, args):
+    """Metrics of the final checkpoint on one domain's test set (cached in the work dir)."""
+    out = osp.join(work_dir, f'pck_{domain}.json')
+    if not osp.isfile(out):
+        config = osp.join(CONFIGS, METHODS[method][0])
+        run([osp.join('tools', 'test.py'), config, final_checkpoint(work_dir), '--work-dir',
+             work_dir, '--out', out, '--cfg-options', f'test_dataloader.dataset.domain={domain}'])
+    with open(out) as f:
+        return {key.split('/')[-1]: 100 * value for key, value in json.load(f).items()}
+
+
+def format_table(results, methods, seeds):
+    """The paper's table: PCK by part on the target, plus the average on the source."""
+    header = f'| Method | {" | ".join(PARTS)} | Avg on source |'
+    lines = [header, '|' + '---|' * (len(PARTS) + 2)]
+    for method in methods:
+        cells = []
+        for domain, parts in (('target', PARTS), ('source', ['Avg'])):
+            for part in parts:
+                values = np.array([results[(method, seed, domain)][part] for seed in seeds])
+                cells.append(f'{values.mean():.1f}' if len(values) == 1 else
+                             f'{values.mean():.1f} ± {values.std(ddof=1):.1f}')
+        lines.append(f'| {METHODS[method][1]} | ' + ' | '.join(cells) + ' |')
+    note = (f'PCK@0.05 on the target test set (500 images), final models, seeds '
+            f'{", ".join(map(str, seeds))}' + (' (mean ± sample std)' if len(seeds) > 1 else ''))
+    return '\n'.join(lines) + f'\n\n{note}\n'
+
+
+def draw_before_after(work_dirs, out_file, num_images):
+    """Target predictions of source only (KL) and RegDA, side by side, with skeletons."""
+    import cv2
+    import torch
+    from mmengine.config import Config
+
+    import mmpose_regda  # noqa: F401
+    from mmpose.apis import inference_topdown, init_model
+    from mmpose.registry import DATASETS
+    from mmengine.registry import init_default_scope
+
+    rows = []
+    dataset = None
+    for method in ('kl', 'regda'):
+        config = Config.fromfile(osp.join(CONFIGS, METHODS[method][0]))
+        model = init_model(config, final_checkpoint(work_dirs[method]), device='cpu')
+        if dataset is None:
+            init_default_scope('mmpose')
+            dataset = DATASETS.build(dict(config.test_dataloader.dataset, pipeline=[]))
+            links = dataset.metainfo['skeleton_links']
+            colors = dataset.metainfo['skeleton_link_colors']
+        tiles = []
+        for i in range(num_images):
+            info = dataset.get_data_info(i)
+            with torch.no_grad():
+                pred = inference_topdown(model, info['img_path'], bboxes=info['bbox'])[0]
+            image = cv2.imread(info['img_path'])
+            points = pred.pred_instances.keypoints[0]
+            for (a, b), color in zip(links, colors):
+                cv2.line(image, tuple(map(int, points[a])), tuple(map(int, points[b])),
+                         tuple(int(c) for c in color[::-1]), 2, cv2.LINE_AA)
+            tiles.append(cv2.resize(image, None, fx=1.5, fy=1.5))
+        row = np.concatenate(tiles, axis=1)
+        cv2.putText(row, METHODS[method][1], (5, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
+                    (255, 255, 255), 2, cv2.LINE_AA)
+        rows.append(row)
+    cv2.imwrite(out_file, np.concatenate(rows, axis=0))
+
+
+def main():
+    args = parse_args()
+    results = {}
+    for seed in args.seeds:
+        work_dirs = {}
+        for method in args.methods:
+            work_dirs[method] = train_stage(method, seed, args)
+            for domain in ('target', 'source'):
+                results[(method, seed, domain)] = evaluate(method, seed, work_dirs[method],
+                                                           domain, args)
+        if 'regda' in work_dirs:
+            picture = osp.join(args.work_dir, f'before_after_seed{seed}.png')
+            draw_before_after(work_dirs, picture, args.num_images)
+            print(f'target predictions before/after adaptation: {picture}')
+    table = format_table(results, args.methods, args.seeds)
+    os.makedirs(args.work_dir, exist_ok=True)
+    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
+        f.write(table)
+    print('\n' + table)
+
+
+if __name__ == '__main__':
+    main()
