@@ -26,13 +26,13 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs', 'synthetic_hands')
 METHODS = {
     # name: (config, label in the table, stage it starts from)
-    'mse': ('source-only-mse_res18-half_1xb32-1500it_synthetic-source-96x96.py',
+    'mse': ('source-only-mse_res18-half_1xb32-800it_synthetic-source-96x96.py',
             'Source only (MSE)', None),
-    'kl': ('kl-pretrain_res18-half_1xb32-1500it_synthetic-source-96x96.py',
+    'kl': ('kl-pretrain_res18-half_1xb32-800it_synthetic-source-96x96.py',
            'Source only (KL)', None),
-    'regda': ('regda_res18-half_1xb32-600it_synthetic-source-to-target-96x96.py', 'RegDA',
+    'regda': ('regda_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py', 'RegDA',
               'kl'),
-    'oracle': ('oracle-mse_res18-half_1xb32-1500it_synthetic-target-96x96.py', 'Oracle', None),
+    'oracle': ('oracle-mse_res18-half_1xb32-800it_synthetic-target-96x96.py', 'Oracle', None),
 }
 PARTS = ['MCP', 'PIP', 'DIP', 'Fingertip', 'Avg']
 

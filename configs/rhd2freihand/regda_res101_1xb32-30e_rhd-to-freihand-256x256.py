@@ -1,19 +1,8 @@
 # RHD->FreiHand, RegDA: adapts the KL-pretrained model (RHD labeled -> FreiHand boxes only) for the
 # paper's 30 epochs of 500 iterations, batch 32 per domain, and evaluates the final model on FreiHand.
-_base_ = [
-    '../_base_/regda_runtime.py',
-    '../_base_/models/simplebaseline-kl_res101_256x256.py',
-    '../_base_/datasets/paper_datasets_256x256.py',
-]
-model = dict(type='RegDAPoseEstimator')
-train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=5)
+_base_ = ['../_base_/regda-paper_res101_1xb32-30e.py']
 train_dataloader = dict(
-    sampler=dict(_delete_=True, type='DomainAdaptationSampler', shuffle=True),
-    dataset=dict(
-        type='DomainAdaptationDataset',
-        source=_base_.rhd_train,
-        target=_base_.freihand_train_unlabeled,
-        length=500 * 32))
+    dataset=dict(source=_base_.rhd_train, target=_base_.freihand_train_unlabeled))
 val_dataloader = dict(dataset=_base_.freihand_test)
 test_dataloader = val_dataloader
 # stage 1's final checkpoint: psi (backbone, neck) and f (head) load key for key

@@ -1,19 +1,9 @@
 # SURREAL->LSP, RegDA: adapts the KL-pretrained model (SURREAL labeled -> LSP boxes only) for the
 # paper's 30 epochs of 500 iterations, batch 32 per domain, and evaluates the final model on LSP.
-_base_ = [
-    '../_base_/regda_runtime.py',
-    '../_base_/models/simplebaseline-kl_res101_256x256.py',
-    '../_base_/datasets/paper_datasets_256x256.py',
-]
-model = dict(type='RegDAPoseEstimator', head=dict(out_channels=16))
-train_cfg = dict(by_epoch=True, max_epochs=30, val_interval=5)
+_base_ = ['../_base_/regda-paper_res101_1xb32-30e.py']
+model = dict(head=dict(out_channels=16))  # body16 layout
 train_dataloader = dict(
-    sampler=dict(_delete_=True, type='DomainAdaptationSampler', shuffle=True),
-    dataset=dict(
-        type='DomainAdaptationDataset',
-        source=_base_.surreal_train,
-        target=_base_.lsp_train_unlabeled,
-        length=500 * 32))
+    dataset=dict(source=_base_.surreal_train, target=_base_.lsp_train_unlabeled))
 val_dataloader = dict(dataset=_base_.lsp_test)
 test_dataloader = val_dataloader
 # stage 1's final checkpoint: psi (backbone, neck) and f (head) load key for key

@@ -4,34 +4,38 @@ Why it exists: none of the paper's datasets can be downloaded on a machine witho
 CI has two CPU cores. This generator draws hands with the shared 21-keypoint layout (wrist, then
 each finger base to tip) deterministically from a seed, in two styles:
 
-- ``source`` ("rendered"): a smooth colour gradient behind the hand, flat shading, sharp edges,
-  and each finger faintly tinted with its own colour (``finger_tint``) -- the kind of cue a
-  renderer gives for free and a model happily uses to tell fingers apart;
-- ``target`` ("real"): the tint is gone, the skin tone varies, the background is textured
-  clutter with skin-coloured strokes, lighting is uneven, the image is blurred and noisy, and
-  objects sometimes occlude part of the hand.
+- ``source`` ("rendered"): one skin tone, flat shading, sharp edges and no noise, on a random
+  texture, and each finger tinted with its own colour, more or less strongly from image to image
+  (``finger_tint``) -- the kind of cue a renderer gives for free and a model happily uses to
+  tell fingers apart;
+- ``target`` ("real"): the tint is gone, the skin tone varies, the background has clutter with
+  skin-coloured strokes, lighting is uneven, the image is blurred and noisy, and objects
+  sometimes occlude part of the hand.
 
 Hand shapes and poses come from the same distribution in both domains: only the appearance
 shifts. A source-only model therefore still finds fingers on the target but loses part of the
 cue telling them apart, so its wrong predictions land on other keypoints -- the failure RegDA
-addresses. ``finger_tint`` sets how much the source model leans on colour: the docs say how it
-was calibrated (on the source-only gap, not on RegDA's result).
+addresses. ``finger_tint`` sets how much the source model leans on colour: ``docs/results.md``
+says how it was calibrated (on the source-only gap, not on RegDA's result).
 
 Images are cached as PNG files with a COCO json per (domain, split), so they are read by
 ``SharedHandDataset`` / ``UnlabeledTopdownDataset`` like real data.
 """
+import hashlib
 import json
 import math
 import os
 import os.path as osp
 import shutil
 import tempfile
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
 
 IMAGE_SIZE = 160
+# part of the cache path: a change to the drawing must not reuse images drawn before it
+GENERATOR_VERSION = 2
 FINGER_TINTS = np.array([  # BGR, one per finger: thumb, index, middle, ring, little
     [60, 60, 230], [60, 200, 60], [230, 120, 40], [40, 200, 230], [200, 60, 200]], np.float32)
 FINGER_WIDTH = np.array([1.25, 1.0, 1.05, 0.95, 0.8])
@@ -73,39 +77,49 @@ def sample_hand(rng: np.random.RandomState) -> Tuple[np.ndarray, float]:
     return points.astype(np.float32), palm
 
 
-def _background(rng, style: str) -> np.ndarray:
+#: The two styles. Each factor is one way a real photo differs from a rendering; the target
+#: applies them all. ``finger_tint``: range of how strongly each finger carries its own colour
+#: (drawn per image: a cue the source model can use, but not on every image);
+#: ``skin_tone``: range of the skin tone drawn per image (0 light .. 1 dark; the source always
+#: uses 0.2); ``clutter``: range of the number of skin-coloured strokes in the background;
+#: ``lighting``: strength of a lighting gradient; ``occluder_prob``: chance of an object over
+#: the hand; ``blur`` and ``noise``: ranges of the Gaussian blur and noise std (pixels, levels).
+STYLES = dict(
+    source=dict(finger_tint=(0., 0.35), skin_tone=(0.2, 0.2), clutter=(0, 0), lighting=0.,
+                occluder_prob=0., blur=(0., 0.), noise=(0., 0.)),
+    target=dict(finger_tint=(0., 0.), skin_tone=(0., 0.6), clutter=(1, 3), lighting=0.35,
+                occluder_prob=0.35, blur=(0.5, 1.2), noise=(2., 6.)),
+)
+
+
+def _background(rng, style: dict) -> np.ndarray:
+    """Random multi-scale texture in both domains (a renderer pastes hands on random images,
+    as RHD does), plus the style's clutter: skin-coloured strokes that look like fingers."""
     size = IMAGE_SIZE
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
-    if style == 'source':
-        a, b = rng.uniform(40, 220, 3), rng.uniform(40, 220, 3)
-        t = (xx * rng.uniform(-1, 1) + yy * rng.uniform(-1, 1))[..., None]
-        t = (t - t.min()) / (np.ptp(t) + 1e-6)
-        return a * (1 - t) + b * t
-    # target: multi-scale texture plus skin-coloured strokes and patches (clutter)
     img = np.zeros((size, size, 3), np.float32)
-    for cells, weight in ((4, 90), (12, 50), (40, 25)):
+    for cells, weight in ((3, 90), (10, 45), (30, 20)):
         noise = rng.uniform(0, 1, (cells, cells, 3)).astype(np.float32)
         img += weight * cv2.resize(noise, (size, size), interpolation=cv2.INTER_CUBIC)
     img += rng.uniform(20, 90, 3)
-    for _ in range(rng.randint(3, 8)):
-        colour = _skin(rng) * rng.uniform(0.6, 1.2)
-        p1, p2 = rng.uniform(0, size, 2).astype(int), rng.uniform(0, size, 2).astype(int)
-        cv2.line(img, tuple(map(int, p1)), tuple(map(int, p2)), colour.tolist(),
-                 int(rng.randint(3, 9)), cv2.LINE_AA)
+    low, high = style['clutter']
+    for _ in range(rng.randint(low, high + 1)):
+        colour = _skin(rng.uniform(0, 1)) * rng.uniform(0.7, 1.1)
+        p1, p2 = rng.uniform(0, size, 2), rng.uniform(0, size, 2)
+        cv2.line(img, (int(p1[0]), int(p1[1])), (int(p2[0]), int(p2[1])), colour.tolist(),
+                 int(rng.randint(3, 7)), cv2.LINE_AA)
     return img
 
 
-def _skin(rng) -> np.ndarray:
-    tone = rng.uniform(0, 1)
+def _skin(tone: float) -> np.ndarray:
     light, dark = np.array([170, 195, 235]), np.array([60, 90, 140])  # BGR
     return (light * (1 - tone) + dark * tone).astype(np.float32)
 
 
-def render(points: np.ndarray, palm: float, rng: np.random.RandomState, style: str,
-           finger_tint: float) -> np.ndarray:
-    """Draw the hand of ``points`` (21, 2) in the given style; returns a BGR uint8 image."""
+def render(points: np.ndarray, palm: float, rng: np.random.RandomState,
+           style: dict) -> np.ndarray:
+    """Draw the hand of ``points`` (21, 2) in a style of :data:`STYLES`; BGR uint8 image."""
     img = _background(rng, style)
-    skin = _skin(rng) if style == 'target' else np.array([150, 175, 215], np.float32)
+    skin = _skin(rng.uniform(*style['skin_tone']))
     scale = 16  # sub-pixel precision for cv2's fixed-point drawing
     pts = np.round(points * scale).astype(np.int32)
     width = palm * 0.28
@@ -113,13 +127,13 @@ def render(points: np.ndarray, palm: float, rng: np.random.RandomState, style: s
     # the palm: the finger bases and a wrist as wide as the palm
     up = points[9] - points[0]
     side = np.array([-up[1], up[0]]) / (np.linalg.norm(up) + 1e-6) * palm * 0.38
-    outline = np.concatenate([points[[1, 2, 5, 9, 13, 17]], points[[0]] + side, points[[0]] - side])
+    outline = np.concatenate([points[[1, 2, 5, 9, 13, 17]], points[[0]] + side,
+                              points[[0]] - side])
     cv2.fillPoly(img, [cv2.convexHull(np.round(outline * scale).astype(np.int32))],
                  (skin * 0.92).tolist(), cv2.LINE_AA, shift=4)
+    tint = rng.uniform(*style['finger_tint'])
     for finger in range(5):
-        colour = skin
-        if style == 'source':
-            colour = skin * (1 - finger_tint) + FINGER_TINTS[finger] * finger_tint
+        colour = skin * (1 - tint) + FINGER_TINTS[finger] * tint
         joints = [1 + 4 * finger + j for j in range(4)]
         thickness = max(2, int(round(width * FINGER_WIDTH[finger])))
         for j, (a, b) in enumerate(zip(joints[:-1], joints[1:])):
@@ -133,32 +147,43 @@ def render(points: np.ndarray, palm: float, rng: np.random.RandomState, style: s
             cv2.circle(img, tuple(pts[j]), int(thickness * scale * 0.18),
                        (colour * 0.7).tolist(), -1, cv2.LINE_AA, shift=4)
 
-    if style == 'target':
-        # uneven lighting, occluders, blur, sensor noise
+    if style['lighting'] > 0:
         yy, xx = np.mgrid[0:IMAGE_SIZE, 0:IMAGE_SIZE].astype(np.float32) / IMAGE_SIZE
-        light = 1 + rng.uniform(-0.35, 0.35) * (xx - 0.5) + rng.uniform(-0.35, 0.35) * (yy - 0.5)
-        img = img * light[..., None] * rng.uniform(0.75, 1.2)
-        if rng.rand() < 0.35:
-            center = points[rng.randint(21)] + rng.normal(0, palm * 0.3, 2)
-            axes = tuple(int(v) for v in rng.uniform(palm * 0.25, palm * 0.5, 2))
-            cv2.ellipse(img, tuple(int(v) for v in center), axes, rng.uniform(0, 180), 0, 360,
-                        rng.uniform(30, 220, 3).tolist(), -1, cv2.LINE_AA)
-        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.6, 1.4))
-        img = img + rng.normal(0, rng.uniform(3, 9), img.shape)
+        strength = style['lighting']
+        light = 1 + rng.uniform(-strength, strength) * (xx - 0.5) + rng.uniform(
+            -strength, strength) * (yy - 0.5)
+        img = img * light[..., None] * rng.uniform(1 - strength * 0.7, 1 + strength * 0.6)
+    if rng.rand() < style['occluder_prob']:
+        center = points[rng.randint(21)] + rng.normal(0, palm * 0.3, 2)
+        axes = tuple(int(v) for v in rng.uniform(palm * 0.25, palm * 0.5, 2))
+        cv2.ellipse(img, tuple(int(v) for v in center), axes, rng.uniform(0, 180), 0, 360,
+                    rng.uniform(30, 220, 3).tolist(), -1, cv2.LINE_AA)
+    blur = rng.uniform(*style['blur'])
+    if blur > 0:
+        img = cv2.GaussianBlur(img, (0, 0), blur)
+    noise = rng.uniform(*style['noise'])
+    if noise > 0:
+        img = img + rng.normal(0, noise, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
 def generate(domain: str, num_images: int, seed: int,
-             finger_tint: float = 0.35) -> Tuple[List[np.ndarray], List[np.ndarray]]:
-    """``num_images`` images of one domain and their keypoints, deterministic in the seed."""
-    if domain not in ('source', 'target'):
+             **style_overrides) -> Tuple[List[np.ndarray], List[np.ndarray]]:
+    """``num_images`` images of one domain and their keypoints, deterministic in the seed.
+    ``style_overrides`` change factors of the domain's style (see :data:`STYLES`)."""
+    if domain not in STYLES:
         raise ValueError(f'domain must be "source" or "target", got {domain!r}')
+    unknown = set(style_overrides) - set(STYLES[domain])
+    if unknown:
+        raise ValueError(f'unknown style factors {sorted(unknown)}; expected some of '
+                         f'{sorted(STYLES[domain])}')
+    style = dict(STYLES[domain], **style_overrides)
     # separate streams for the two domains: the same seed gives different hands in each
     rng = np.random.RandomState([seed, 0 if domain == 'source' else 1])
     images, keypoints = [], []
     for _ in range(num_images):
         points, palm = sample_hand(rng)
-        images.append(render(points, palm, rng, domain, finger_tint))
+        images.append(render(points, palm, rng, style))
         keypoints.append(points)
     return images, keypoints
 
@@ -180,7 +205,7 @@ def to_coco(file_names: List[str], keypoints: List[np.ndarray]) -> Dict:
 
 
 def ensure_split(root: str, domain: str, split: str, num_images: int, seed: int,
-                 finger_tint: float = 0.35) -> str:
+                 **style_overrides) -> str:
     """Generate ``<root>/<domain>_<split>/`` (images + ``annotations.json``) unless it is
     already there; returns the folder. Written to a temporary folder and renamed, so an
     interrupted run never leaves a half-written split (and parallel ranks do not collide)."""
@@ -189,7 +214,7 @@ def ensure_split(root: str, domain: str, split: str, num_images: int, seed: int,
         return folder
     os.makedirs(root, exist_ok=True)
     split_seed = seed * 1000 + dict(train=0, test=1).get(split, 2)
-    images, keypoints = generate(domain, num_images, split_seed, finger_tint)
+    images, keypoints = generate(domain, num_images, split_seed, **style_overrides)
     tmp = tempfile.mkdtemp(prefix=f'.{domain}_{split}.', dir=root)
     try:
         names = [f'{i:06d}.png' for i in range(num_images)]
@@ -211,16 +236,19 @@ def build_synthetic_hands(domain: str,
                           split: str,
                           num_images: int,
                           seed: int = 0,
-                          finger_tint: float = 0.35,
                           cache_root: str = 'data/synthetic_hands',
                           labeled: bool = True,
+                          style: Optional[dict] = None,
                           **dataset_kwargs):
     """Registered as the dataset type ``SyntheticHands``: generates the split on first use
-    (cached under ``cache_root/seed<seed>_tint<finger_tint>/``), then reads it as real data:
+    (cached under ``cache_root/``, one folder per seed, size and style), then reads it as real data:
     ``SharedHandDataset`` when ``labeled``, else ``UnlabeledTopdownDataset`` (boxes only)."""
     from mmpose.registry import DATASETS
-    root = osp.join(cache_root, f'seed{seed}_tint{finger_tint:g}_n{num_images}')
-    folder = ensure_split(root, domain, split, num_images, seed, finger_tint)
+    style = style or {}
+    key = hashlib.sha1(json.dumps([GENERATOR_VERSION, STYLES, style],
+                                  sort_keys=True).encode()).hexdigest()[:8]
+    root = osp.join(cache_root, f'seed{seed}_n{num_images}_{key}')
+    folder = ensure_split(root, domain, split, num_images, seed, **style)
     common = dict(data_root=folder, ann_file='annotations.json', data_prefix=dict(img=''))
     if labeled:
         return DATASETS.build(dict(type='SharedHandDataset', dataset_name=f'synthetic_{domain}',

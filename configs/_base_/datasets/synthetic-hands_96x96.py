@@ -40,15 +40,14 @@ target_train_unlabeled = _hands('target', 'train', _augmented(encode=False), lab
 source_test = _hands('source', 'test', val_pipeline, test_mode=True)
 target_test = _hands('target', 'test', val_pipeline, test_mode=True)
 
+# data in the main process: on 2 cores a loader worker only competes with the model's threads
 train_dataloader = dict(
     batch_size=32,
-    num_workers=1,
-    persistent_workers=True,
+    num_workers=0,
     sampler=dict(type='DefaultSampler', shuffle=True))
 val_dataloader = dict(
     batch_size=64,
-    num_workers=1,
-    persistent_workers=True,
+    num_workers=0,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
     dataset=target_test)

@@ -1,8 +1,8 @@
 # Embedded benchmark, RegDA: adapts the KL-pretrained model from the "rendered" source (labeled)
-# to the "real" target (boxes only) for 600 iterations of batch 32 per domain, with the
+# to the "real" target (boxes only) for 300 iterations of batch 32 per domain, with the
 # reference's optimisation (SGD, heads at 10x, inverse decay). The warm start of the f' -> psi
 # gradient keeps the reference's proportion: its time constant is 1000 of 15000 iterations
-# there, 40 of 600 here.
+# there, 20 of 300 here.
 _base_ = [
     '../_base_/regda_runtime.py',
     '../_base_/models/simplebaseline-kl_res18-half_96x96.py',
@@ -11,7 +11,7 @@ _base_ = [
 model = dict(
     type='RegDAPoseEstimator',
     ground_false=dict(type='GroundFalseTargetGenerator', sigma=1.))  # the codec's sigma
-iterations = 600
+iterations = 300
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=iterations,
                  val_interval=iterations)
 custom_hooks = [
@@ -30,5 +30,5 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=iterations))
 log_processor = dict(by_epoch=False)
 # stage 1's final checkpoint (tools/benchmark_synthetic_hands.py passes its own path)
-load_from = ('work_dirs/kl-pretrain_res18-half_1xb32-1500it_synthetic-source-96x96/'
-             'iter_1500.pth')
+load_from = ('work_dirs/kl-pretrain_res18-half_1xb32-800it_synthetic-source-96x96/'
+             'iter_800.pth')

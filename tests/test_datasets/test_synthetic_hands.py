@@ -1,0 +1,88 @@
+"""The embedded benchmark's generator: deterministic, two styles, COCO form read like real data,
+and a cache that is never half-written."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import mmpose_regda  # noqa: F401
+from mmpose.registry import DATASETS
+from mmpose_regda.datasets import synthetic_hands as sh
+
+
+def test_deterministic_by_seed_and_domain():
+    images_a, points_a = sh.generate('source', 3, seed=5)
+    images_b, points_b = sh.generate('source', 3, seed=5)
+    assert all(np.array_equal(a, b) for a, b in zip(images_a, images_b))
+    assert all(np.array_equal(a, b) for a, b in zip(points_a, points_b))
+    other_seed = sh.generate('source', 3, seed=6)[1]
+    other_domain = sh.generate('target', 3, seed=5)[1]
+    assert not np.allclose(points_a[0], other_seed[0])
+    assert not np.allclose(points_a[0], other_domain[0])
+    with pytest.raises(ValueError, match='domain must be'):
+        sh.generate('real', 1, 0)
+
+
+def test_hands_have_the_shared_layout_inside_the_image():
+    _, points = sh.generate('target', 20, seed=0)
+    for p in points:
+        assert p.shape == (21, 2)
+        assert (p > 0).all() and (p < sh.IMAGE_SIZE).all()
+        # each finger goes outwards from the wrist, base to tip (a hand, not a tangle)
+        for finger in range(5):
+            base, tip = p[1 + 4 * finger], p[4 + 4 * finger]
+            assert np.linalg.norm(tip - p[0]) > 0.5 * np.linalg.norm(base - p[0])
+
+
+def finger_colour_spread(domain, **style):
+    """How different the five fingers' colours are (median over a few images)."""
+    spreads = []
+    images, points = sh.generate(domain, 8, seed=3, **style)
+    for image, p in zip(images, points):
+        colours = [image[int(p[4 * f + 2, 1]), int(p[4 * f + 2, 0])].astype(float)
+                   for f in range(5)]
+        spreads.append(np.std(colours, axis=0).mean())
+    return np.median(spreads)
+
+
+def test_the_source_tints_fingers_and_the_target_does_not():
+    tinted = finger_colour_spread('source', finger_tint=(0.35, 0.35))
+    assert tinted > 2 * finger_colour_spread('target')
+    assert finger_colour_spread('source', finger_tint=(0., 0.)) < tinted / 2
+    with pytest.raises(ValueError, match=r"unknown style factors \['tint'\]"):
+        sh.generate('source', 1, 0, tint=0.5)
+
+
+def test_cached_split_in_coco_form_read_by_the_datasets(tmp_path):
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpose')
+    dataset = DATASETS.build(dict(type='SyntheticHands', domain='source', split='test',
+                                  num_images=4, seed=1, cache_root=str(tmp_path)))
+    assert type(dataset).__name__ == 'SharedHandDataset' and len(dataset) == 4
+    folder = next(tmp_path.glob('*/source_test'))
+    coco = json.loads((folder / 'annotations.json').read_text())
+    _, points = sh.generate('source', 4, seed=1 * 1000 + 1)
+    np.testing.assert_allclose(
+        np.array(coco['annotations'][2]['keypoints']).reshape(21, 3)[:, :2], points[2],
+        rtol=1e-6)
+    x, y, w, h = coco['annotations'][2]['bbox']
+    assert x == pytest.approx(points[2][:, 0].min()) and w == pytest.approx(np.ptp(points[2][:, 0]))
+    unlabeled = DATASETS.build(dict(type='SyntheticHands', domain='source', split='test',
+                                    num_images=4, seed=1, cache_root=str(tmp_path),
+                                    labeled=False))
+    assert type(unlabeled).__name__ == 'UnlabeledTopdownDataset'
+    assert not unlabeled.get_data_info(0)['keypoints_visible'].any()
+    # reused, not regenerated
+    stamp = os.path.getmtime(folder / 'annotations.json')
+    sh.ensure_split(str(folder.parent), 'source', 'test', 4, 1)
+    assert os.path.getmtime(folder / 'annotations.json') == stamp
+
+
+def test_an_interrupted_generation_leaves_nothing(tmp_path, monkeypatch):
+    def failing_imwrite(*args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(sh.cv2, 'imwrite', failing_imwrite)
+    with pytest.raises(KeyboardInterrupt):
+        sh.ensure_split(str(tmp_path), 'target', 'train', 3, 0)
+    assert list(tmp_path.iterdir()) == []
