@@ -1,4 +1,5 @@
 import copy
+import math
 from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -158,12 +159,15 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
     def _update(self, objective: str, losses: Dict[str, Tensor],
                 optim_wrapper: OptimWrapperDict, parts: Sequence[str]) -> Dict[str, Tensor]:
         """Minimise the objective's losses over the given parts' parameters only."""
-        for name, value in losses.items():
-            if not torch.isfinite(value).all():
-                raise FloatingPointError(
-                    f'{objective}: the loss term `{name}` is {value.item()}; training stopped '
-                    'before the update, so no parameter received it. Lower the learning rates '
-                    'or check the inputs of this batch.')
+        # one device sync per objective, not one per term
+        values = torch.stack([value.detach().float().mean() for value in losses.values()])
+        if not torch.isfinite(values).all():
+            name, value = next((n, v) for n, v in zip(losses, values.tolist())
+                               if not math.isfinite(v))
+            raise FloatingPointError(
+                f'{objective}: the loss term `{name}` is {value}; training stopped before the '
+                'update, so no parameter received it. Lower the learning rates or check the '
+                'inputs of this batch.')
         wrappers = [optim_wrapper[part] for part in parts]
         for wrapper in wrappers:
             wrapper.zero_grad()
