@@ -5,10 +5,13 @@ Same command line as MMPose's ``tools/train.py``. Without CUDA, ``--launcher pyt
 """
 import argparse
 import os
+import warnings
 
-from mmengine.config import Config, DictAction
+# mmengine imports pkg_resources, which setuptools deprecates on every import: noise, not news
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+from mmengine.config import Config, DictAction  # noqa: E402
 
-import mmpose_regda  # noqa: F401  registers the plugin and applies the upstream fixes
+import mmpose_regda  # noqa: F401,E402  registers the plugin and applies the upstream fixes
 from mmpose_regda.apis import (build_runner, enable_amp, enable_visualization,
                                resolve_work_dir)
 
