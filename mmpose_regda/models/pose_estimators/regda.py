@@ -1,6 +1,5 @@
 import copy
-import math
-from typing import Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.optim import OptimWrapperDict
@@ -9,10 +8,36 @@ from torch import Tensor
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
-from ..task_modules import keypoint_disparity
-from ..utils import frozen_parameters, scale_gradient
+from ..task_modules import GroundFalseTargets, keypoint_disparity
+from ..utils import frozen_parameters, minimise_over_parts, scale_gradient
 
 Features = Tuple[Tensor, ...]
+
+
+class _TargetObjective(NamedTuple):
+    """One side of the target game: minimise or maximise L_T or L_F (Table 3's cells)."""
+    maximise: bool
+    ground_false: bool
+
+    @classmethod
+    def parse(cls, field: str, text: str) -> '_TargetObjective':
+        words = str(text).split()
+        if len(words) != 2 or words[0] not in ('min', 'max') or words[1] not in ('L_T', 'L_F'):
+            raise ValueError(f'RegDAPoseEstimator: {field} must be one of "min L_F", "max L_F", '
+                             f'"min L_T", "max L_T", got {text!r}')
+        return cls(maximise=words[0] == 'max', ground_false=words[1] == 'L_F')
+
+    def describe(self) -> str:
+        return (f'{"maximises" if self.maximise else "minimises"} '
+                f'{"L_F" if self.ground_false else "L_T"}')
+
+    def __call__(self, disparity_loss: Callable, adv_logits: Tensor,
+                 pseudo: GroundFalseTargets, trade_off: float) -> Dict[str, Tensor]:
+        """The loss to minimise: eta * L(f', P), negated to maximise; named after P."""
+        target = pseudo.ground_false if self.ground_false else pseudo.ground_truth
+        loss = trade_off * disparity_loss(adv_logits, target)
+        name = 'loss_ground_false' if self.ground_false else 'loss_ground_truth'
+        return {f'{name}_negated': -loss} if self.maximise else {name: loss}
 
 
 @MODELS.register_module()
@@ -40,6 +65,14 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
     it never back-propagates into psi. Target labels are never read: only the target images go
     into the passes.
 
+    The adversarial pair is configurable (Table 3): ``adv_head_objective`` is what f' does with the
+    target disparity in Objective 2 and ``generator_objective`` what psi does in Objective 3, each
+    ``'min L_F'``, ``'max L_F'``, ``'min L_T'`` or ``'max L_T'``, a maximisation being the
+    minimisation of the negated loss. RegDA is ``('min L_F', 'min L_T')``; DD (Zhang et al.,
+    ICML 2019, with L_T in place of the cross entropy) is ``('max L_T', 'min L_T')``; Table 3's
+    middle row is ``('min L_F', 'max L_F')``. Everything else (Objective 1, the parts each
+    objective updates, the gradient scale) is the same machinery.
+
     Between psi and f' sits a gradient scale (identity forward): ``adv_grad_scale`` multiplies the
     gradient that f''s losses send into psi. ``RegDAHook`` warms it up from 0 (the reference's
     ``WarmStartGradientLayer``) and also switches the adaptation on after an optional source-only
@@ -55,6 +88,8 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             equation has 1, the reference implementation uses 4 (its ``margin``).
         adv_grad_scale (float): initial gradient scale on the f' -> psi path.
         adaptation_enabled (bool): initial state; False trains Objective 1 only.
+        adv_head_objective (str): f''s objective on the target (Objective 2), see above.
+        generator_objective (str): psi's objective on the target (Objective 3), see above.
         objective_schedule (str): ``'sequential'`` (default) runs the objectives one after the
             other as above, three updates per iteration. ``'joint'`` runs source and target
             through psi as one batch and the three objectives in one backward and one update,
@@ -65,6 +100,9 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
     """
     #: The parts with their own optimizer, and the submodules of each.
     OPTIM_PARTS = dict(generator=('backbone', 'neck'), head=('head', ), adv_head=('adv_head', ))
+    #: The target objectives of Table 3's rows, (f' in Objective 2, psi in Objective 3).
+    GAMES = dict(regda=('min L_F', 'min L_T'), dd=('max L_T', 'min L_T'),
+                 ground_false_minimax=('min L_F', 'max L_F'))
 
     def __init__(self,
                  backbone: ConfigType,
@@ -78,6 +116,8 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
                  source_disparity_weight: float = 4.,
                  adv_grad_scale: float = 1.,
                  adaptation_enabled: bool = True,
+                 adv_head_objective: str = 'min L_F',
+                 generator_objective: str = 'min L_T',
                  objective_schedule: str = 'sequential',
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
@@ -106,6 +146,16 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             raise ValueError('RegDAPoseEstimator: objective_schedule must be "sequential" or '
                              f'"joint", got {objective_schedule!r}')
         self.objective_schedule = objective_schedule
+        self.adv_head_objective = _TargetObjective.parse('adv_head_objective', adv_head_objective)
+        self.generator_objective = _TargetObjective.parse('generator_objective',
+                                                          generator_objective)
+        if adv_head_objective == generator_objective:
+            raise ValueError(f'RegDAPoseEstimator: f\' and psi both {adv_head_objective!r} on '
+                             'the target is no adversarial game; see GAMES for the paper\'s pairs')
+        self.objective_names = (
+            'Objective 1 (source: psi, f, f\')',
+            f'Objective 2 (target: f\' {self.adv_head_objective.describe()})',
+            f'Objective 3 (target: psi {self.generator_objective.describe()})')
         # psi's target features and f's pseudo targets, from Objective 2 to Objective 3
         self._target_pass = None
 
@@ -135,11 +185,11 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
         source = self.data_preprocessor(data['source'], True)
         if self.objective_schedule == 'joint' and self.adaptation_enabled:
             target_inputs = self.data_preprocessor(data['target'], True)['inputs']
-            return self._update('Objectives 1-3 (joint)',
+            return minimise_over_parts('Objectives 1-3 (joint)',
                                 forward(torch.cat((source['inputs'], target_inputs)),
                                         source['data_samples'], mode='joint_objectives'),
                                 optim_wrapper, ('generator', 'head', 'adv_head'))
-        log_vars = self._update('Objective 1 (source: psi, f, f\')',
+        log_vars = minimise_over_parts(self.objective_names[0],
                                 forward(source['inputs'], source['data_samples'],
                                         mode='objective_1'),
                                 optim_wrapper, ('generator', 'head', 'adv_head'))
@@ -148,34 +198,13 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
         # Only the target images: target labels, if the dataset has any, never reach a loss.
         target_inputs = self.data_preprocessor(data['target'], True)['inputs']
         log_vars.update(
-            self._update('Objective 2 (target: f\' minimises L_F)',
+            minimise_over_parts(self.objective_names[1],
                          forward(target_inputs, mode='objective_2'), optim_wrapper,
                          ('adv_head', )))
         log_vars.update(
-            self._update('Objective 3 (target: psi minimises L_T)',
+            minimise_over_parts(self.objective_names[2],
                          forward(None, mode='objective_3'), optim_wrapper, ('generator', )))
         return log_vars
-
-    def _update(self, objective: str, losses: Dict[str, Tensor],
-                optim_wrapper: OptimWrapperDict, parts: Sequence[str]) -> Dict[str, Tensor]:
-        """Minimise the objective's losses over the given parts' parameters only."""
-        # one device sync per objective, not one per term
-        values = torch.stack([value.detach().float().mean() for value in losses.values()])
-        if not torch.isfinite(values).all():
-            name, value = next((n, v) for n, v in zip(losses, values.tolist())
-                               if not math.isfinite(v))
-            raise FloatingPointError(
-                f'{objective}: the loss term `{name}` is {value}; training stopped before the '
-                'update, so no parameter received it. Lower the learning rates or check the '
-                'inputs of this batch.')
-        wrappers = [optim_wrapper[part] for part in parts]
-        for wrapper in wrappers:
-            wrapper.zero_grad()
-        sum(value for name, value in losses.items() if name.startswith('loss')).backward()
-        for wrapper in wrappers:
-            wrapper.step()
-            wrapper.zero_grad()
-        return {name: value.detach() for name, value in losses.items()}
 
     def forward(self, inputs, data_samples: Optional[SampleList] = None, mode: str = 'tensor'):
         """mmengine's modes, plus one per RegDA objective (each a pass through DDP forward)."""
@@ -188,6 +217,25 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
         if mode == 'joint_objectives':
             return self.joint_objectives(inputs, data_samples)
         return super().forward(inputs, data_samples, mode)
+
+    def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
+        """f's predictions as ``TopdownPoseEstimator``; with ``test_cfg.adv_head_predictions``
+        also f''s, as ``adv_pred_instances`` (for Fig. 9: ``PartPCKAccuracy(pred_field=
+        'adv_pred_instances')`` scores f' on the target while f is scored as usual)."""
+        if not self.test_cfg.get('adv_head_predictions', False):
+            return super().predict(inputs, data_samples)
+        if self.test_cfg.get('flip_test', False):
+            feats = [self.extract_feat(inputs), self.extract_feat(inputs.flip(-1))]
+        else:
+            feats = self.extract_feat(inputs)
+        for head, field in ((self.adv_head, 'adv_pred_instances'), (self.head, None)):
+            preds = head.predict(feats, data_samples, test_cfg=self.test_cfg)
+            instances, fields = preds if isinstance(preds, tuple) else (preds, None)
+            self.add_pred_to_datasample(instances, fields, data_samples)
+            if field is not None:
+                for sample in data_samples:
+                    sample.set_field(sample.pred_instances, field)
+        return data_samples
 
     def _to_adv_head(self, feats: Features) -> Features:
         return tuple(scale_gradient(feat, self.adv_grad_scale) for feat in feats)
@@ -223,10 +271,9 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
         self._target_pass = (feats, pseudo)
         # detached: f' learns from Objective 2, psi does not
         adv_logits = self.adv_head.forward(tuple(feat.detach() for feat in feats))
-        return dict(
-            loss_ground_false=self.trade_off * self.disparity_loss(adv_logits,
-                                                                   pseudo.ground_false),
-            disparity_target=keypoint_disparity(adv_logits.detach(), logits))
+        losses = self.adv_head_objective(self.disparity_loss, adv_logits, pseudo, self.trade_off)
+        losses['disparity_target'] = keypoint_disparity(adv_logits.detach(), logits)
+        return losses
 
     def objective_3(self) -> Dict[str, Tensor]:
         """Eq. 14 on the same target features: psi moves them to where f' agrees with f."""
@@ -237,8 +284,7 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
         self._target_pass = None
         with frozen_parameters(self.adv_head):
             adv_logits = self.adv_head.forward(self._to_adv_head(feats))
-        return dict(loss_ground_truth=self.trade_off *
-                    self.disparity_loss(adv_logits, pseudo.ground_truth))
+        return self.generator_objective(self.disparity_loss, adv_logits, pseudo, self.trade_off)
 
     def joint_objectives(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """All three objectives from one psi pass over ``cat(source, target)``; their sum's

@@ -6,14 +6,15 @@ import pytest
 import torch
 
 import mmpose_regda  # noqa: F401
+from mmpose_regda.models.pose_estimators import regda as regda_module
 from tiny_regda import (build_optim_wrapper, build_tiny_regda, changed_parts,
                         make_two_domain_batch, parameters_by_part)
 
 
-def record_objectives(model):
-    """Wrap model._update to note which parts each objective changed."""
+def record_objectives(model, monkeypatch):
+    """Spy on the estimator's updates to note which parts each objective changed."""
     record = {}
-    original = model._update
+    original = regda_module.minimise_over_parts
 
     def spy(objective, losses, optim_wrapper, parts):
         before = parameters_by_part(model)
@@ -21,13 +22,13 @@ def record_objectives(model):
         record[objective.split(' (')[0]] = changed_parts(before, parameters_by_part(model))
         return out
 
-    model._update = spy
+    monkeypatch.setattr(regda_module, 'minimise_over_parts', spy)
     return record
 
 
-def test_each_objective_updates_only_its_parts():
+def test_each_objective_updates_only_its_parts(monkeypatch):
     model = build_tiny_regda()
-    record = record_objectives(model)
+    record = record_objectives(model, monkeypatch)
     log_vars = model.train_step(make_two_domain_batch(), build_optim_wrapper(model))
     assert record == {
         'Objective 1': {'generator', 'head', 'adv_head'},
@@ -106,20 +107,20 @@ def test_target_labels_never_reach_a_loss(schedule):
         assert torch.equal(value, state_b[name]), name
 
 
-def test_warmup_trains_objective_1_only():
+def test_warmup_trains_objective_1_only(monkeypatch):
     model = build_tiny_regda(adaptation_enabled=False)
-    record = record_objectives(model)
+    record = record_objectives(model, monkeypatch)
     log_vars = model.train_step(make_two_domain_batch(), build_optim_wrapper(model))
     assert list(record) == ['Objective 1']
     assert 'loss_ground_false' not in log_vars and 'loss_ground_truth' not in log_vars
 
 
-def test_non_finite_loss_stops_before_the_update_and_names_the_term():
+def test_non_finite_loss_stops_before_the_update_and_names_the_term(monkeypatch):
     model = build_tiny_regda()
     batch = make_two_domain_batch()
     batch['target']['inputs'] = [torch.full((3, 32, 32), float('nan'))
                                  for _ in batch['target']['inputs']]
-    record = record_objectives(model)
+    record = record_objectives(model, monkeypatch)
     with pytest.raises(FloatingPointError, match=r'Objective 2.*`loss_ground_false` is nan'):
         model.train_step(batch, build_optim_wrapper(model))
     # Objective 1 (finite, source) was applied; Objective 2 stopped before its update
@@ -179,3 +180,114 @@ def test_bad_configuration():
     model = build_tiny_regda()
     with pytest.raises(RuntimeError, match='call objective_2 first'):
         model.objective_3()
+
+
+# ---------------------------------------------------------------- Table 3's games
+
+
+def target_game_losses(model, batch):
+    """Objective 2's and 3's losses, with the adv_head logits and pseudo targets they used."""
+    inputs = target_inputs(model, batch)
+    objective_2 = model.objective_2(inputs)
+    feats, pseudo = model._target_pass
+    adv_logits = model.adv_head.forward(feats)
+    objective_3 = model.objective_3()
+    return objective_2, objective_3, adv_logits, pseudo
+
+
+@pytest.mark.parametrize('game, names', [
+    ('regda', ('loss_ground_false', 'loss_ground_truth')),
+    ('dd', ('loss_ground_truth_negated', 'loss_ground_truth')),
+    ('ground_false_minimax', ('loss_ground_false', 'loss_ground_false_negated')),
+])
+def test_each_game_minimises_its_table_3_cells(game, names):
+    """Objective 2 / 3 losses equal +-eta * KL(P || softmax f') with P as Table 3 says."""
+    adv_objective, generator_objective = model_cls().GAMES[game]
+    model = build_tiny_regda(trade_off=0.5, adv_head_objective=adv_objective,
+                             generator_objective=generator_objective)
+    objective_2, objective_3, adv_logits, pseudo = target_game_losses(
+        model, make_two_domain_batch())
+    log_softmax = adv_logits.flatten(2).log_softmax(-1)
+
+    def kl(target):  # Eq. 8 by hand, mean over B * K
+        p = target.flatten(2)
+        return (p * (p.clamp_min(1e-30).log() - log_softmax)).sum(-1).mean()
+
+    for losses, objective, name in ((objective_2, adv_objective, names[0]),
+                                    (objective_3, generator_objective, names[1])):
+        target = pseudo.ground_false if objective.endswith('L_F') else pseudo.ground_truth
+        sign = -1 if objective.startswith('max') else 1
+        assert [n for n in losses if n.startswith('loss')] == [name]
+        torch.testing.assert_close(losses[name], sign * 0.5 * kl(target), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('game', ['dd', 'ground_false_minimax'])
+def test_each_game_updates_the_same_parts_as_regda(game, monkeypatch):
+    adv_objective, generator_objective = model_cls().GAMES[game]
+    model = build_tiny_regda(adv_head_objective=adv_objective,
+                             generator_objective=generator_objective)
+    record = record_objectives(model, monkeypatch)
+    model.train_step(make_two_domain_batch(), build_optim_wrapper(model))
+    assert record == {
+        'Objective 1': {'generator', 'head', 'adv_head'},
+        'Objective 2': {'adv_head'},
+        'Objective 3': {'generator'},
+    }
+
+
+def test_maximising_reverses_the_update_of_minimising():
+    """f' maximising L_T (DD) takes the opposite SGD step of f' minimising L_T, from the same
+    state and batch (Objective 2 runs on detached features, so only f' moves)."""
+    batch = make_two_domain_batch()
+    steps = {}
+    for adv_objective, generator_objective in (('max L_T', 'min L_T'),
+                                               ('min L_T', 'max L_T')):
+        model = build_tiny_regda(adv_head_objective=adv_objective,
+                                 generator_objective=generator_objective)
+        before = {n: p.detach().clone() for n, p in model.adv_head.named_parameters()}
+        optim_wrapper = build_optim_wrapper(model)
+        regda_module.minimise_over_parts('Objective 2', model.objective_2(
+            target_inputs(model, batch)), optim_wrapper, ('adv_head', ))
+        steps[adv_objective] = {n: p.detach() - before[n]
+                                for n, p in model.adv_head.named_parameters()}
+    moved = False
+    for name, step in steps['max L_T'].items():
+        torch.testing.assert_close(step, -steps['min L_T'][name], rtol=1e-4, atol=1e-7)
+        moved |= bool(step.abs().sum() > 0)
+    assert moved
+
+
+@pytest.mark.parametrize('adv_objective, generator_objective, message', [
+    ('maximise L_T', 'min L_T', 'adv_head_objective must be one of'),
+    ('min L_F', 'min L_X', 'generator_objective must be one of'),
+    ('min L_T', 'min L_T', 'no adversarial game'),
+])
+def test_bad_game_is_refused_with_the_field(adv_objective, generator_objective, message):
+    with pytest.raises(ValueError, match=message):
+        build_tiny_regda(adv_head_objective=adv_objective,
+                         generator_objective=generator_objective)
+
+
+def model_cls():
+    from mmpose_regda.models import RegDAPoseEstimator
+    return RegDAPoseEstimator
+
+
+def test_adv_head_predictions_are_f_prime_decoded_like_f():
+    """With test_cfg.adv_head_predictions, f' is decoded into adv_pred_instances; f's
+    predictions are unchanged, and equal f''s once f' carries f's weights."""
+    batch = make_two_domain_batch()
+    model = build_tiny_regda().eval()
+    plain = model.test_step(copy.deepcopy(batch['source']))
+    model.test_cfg['adv_head_predictions'] = True
+    both = model.test_step(copy.deepcopy(batch['source']))
+    for a, b in zip(plain, both):
+        torch.testing.assert_close(torch.as_tensor(a.pred_instances.keypoints),
+                                   torch.as_tensor(b.pred_instances.keypoints))
+    assert any(not torch.allclose(torch.as_tensor(b.pred_instances.keypoints),
+                                  torch.as_tensor(b.adv_pred_instances.keypoints))
+               for b in both)
+    model.adv_head.load_state_dict(model.head.state_dict())
+    for sample in model.test_step(copy.deepcopy(batch['source'])):
+        torch.testing.assert_close(torch.as_tensor(sample.pred_instances.keypoints),
+                                   torch.as_tensor(sample.adv_pred_instances.keypoints))
