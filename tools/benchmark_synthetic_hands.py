@@ -14,15 +14,14 @@ work directory.
         --methods mse kl regda oracle                               # the full table
 """
 import argparse
-import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from mmpose_regda.apis.staged_runs import REPO, evaluate_stage, final_checkpoint, run_tool
+from mmpose_regda.apis.staged_runs import train_stage as train_stage_in
+
 CONFIGS = osp.join(REPO, 'configs', 'synthetic_hands')
 METHODS = {
     # name: (config, label in the table, stage it starts from)
@@ -55,49 +54,26 @@ def parse_args():
 
 
 def run(cmd):
-    print('\n>>> ' + ' '.join(cmd), flush=True)
-    subprocess.run([sys.executable] + cmd, cwd=REPO, check=True)
-
-
-def final_checkpoint(work_dir):
-    """The checkpoint a finished run ended with (mmengine's ``last_checkpoint`` file)."""
-    marker = osp.join(work_dir, 'last_checkpoint')
-    if not osp.isfile(marker):
-        return None
-    with open(marker) as f:
-        path = f.read().strip()
-    return path if osp.isfile(path) else None
+    run_tool(cmd)
 
 
 def train_stage(method, seed, args):
     config, _, parent = METHODS[method]
-    work_dir = osp.abspath(osp.join(args.work_dir, f'seed{seed}', method))
-    done = osp.join(work_dir, 'done')
-    if osp.isfile(done):
-        print(f'[{method}, seed {seed}] reusing {final_checkpoint(work_dir)}', flush=True)
-        return work_dir
     options = [f'randomness.seed={seed}'] + list(args.cfg_options)
     if parent is not None:
         parent_dir = osp.abspath(osp.join(args.work_dir, f'seed{seed}', parent))
         options.append(f'load_from={final_checkpoint(parent_dir)}')
-    cmd = [osp.join('tools', 'train.py'), osp.join(CONFIGS, config), '--work-dir', work_dir,
-           '--no-validate', '--cfg-options'] + options
-    if final_checkpoint(work_dir):
-        cmd.insert(4, '--resume')  # an interrupted run continues from its last checkpoint
-    run(cmd)
-    open(done, 'w').close()
-    return work_dir
+    return train_stage_in(osp.join(CONFIGS, config),
+                          osp.join(args.work_dir, f'seed{seed}', method), options,
+                          run=lambda cmd: run(cmd), name=f'{method}, seed {seed}')
 
 
 def evaluate(method, seed, work_dir, domain, args):
-    """Metrics of the final checkpoint on one domain's test set (cached in the work dir)."""
-    out = osp.join(work_dir, f'pck_{domain}.json')
-    if not osp.isfile(out):
-        config = osp.join(CONFIGS, METHODS[method][0])
-        run([osp.join('tools', 'test.py'), config, final_checkpoint(work_dir), '--work-dir',
-             work_dir, '--out', out, '--cfg-options', f'test_dataloader.dataset.domain={domain}'])
-    with open(out) as f:
-        return {key.split('/')[-1]: 100 * value for key, value in json.load(f).items()}
+    """PCK of the final checkpoint on one domain's test set (cached in the work dir)."""
+    metrics = evaluate_stage(osp.join(CONFIGS, METHODS[method][0]), work_dir,
+                             f'pck_{domain}.json', [f'test_dataloader.dataset.domain={domain}'],
+                             run=lambda cmd: run(cmd))
+    return {key.split('/')[-1]: 100 * value for key, value in metrics.items()}
 
 
 def format_table(results, methods, seeds):

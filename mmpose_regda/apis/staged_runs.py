@@ -1,0 +1,60 @@
+"""Benchmarks as chains of ``tools/train.py`` / ``tools/test.py`` runs that survive interruption.
+
+A stage trains one config into its own work directory; a ``done`` marker and the final
+checkpoint make a finished stage reusable, and an interrupted one resumes from its last
+checkpoint. Evaluations are cached as the metrics json that ``tools/test.py --out`` writes.
+"""
+import json
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List, Optional, Sequence
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def run_tool(cmd: List[str]) -> None:
+    """Run ``python <cmd>`` from the repository root, streaming its output."""
+    print('\n>>> ' + ' '.join(cmd), flush=True)
+    subprocess.run([sys.executable] + cmd, cwd=REPO, check=True)
+
+
+def final_checkpoint(work_dir: str) -> Optional[str]:
+    """The checkpoint a finished run ended with (mmengine's ``last_checkpoint`` file)."""
+    marker = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(marker):
+        return None
+    with open(marker) as f:
+        path = f.read().strip()
+    return path if osp.isfile(path) else None
+
+
+def train_stage(config: str, work_dir: str, options: Sequence[str], run=run_tool,
+                name: str = '') -> str:
+    """Train ``config`` into ``work_dir`` unless a finished run is there; resume a broken one."""
+    work_dir = osp.abspath(work_dir)
+    done = osp.join(work_dir, 'done')
+    if osp.isfile(done):
+        print(f'[{name or work_dir}] reusing {final_checkpoint(work_dir)}', flush=True)
+        return work_dir
+    cmd = [osp.join('tools', 'train.py'), config, '--work-dir', work_dir, '--no-validate',
+           '--cfg-options'] + list(options)
+    if final_checkpoint(work_dir):
+        cmd.insert(4, '--resume')  # an interrupted run continues from its last checkpoint
+    run(cmd)
+    open(done, 'w').close()
+    return work_dir
+
+
+def evaluate_stage(config: str, work_dir: str, out_name: str, options: Sequence[str] = (),
+                   run=run_tool) -> Dict[str, float]:
+    """Metrics of the final checkpoint of ``work_dir`` (cached as ``<work_dir>/<out_name>``)."""
+    out = osp.join(work_dir, out_name)
+    if not osp.isfile(out):
+        cmd = [osp.join('tools', 'test.py'), config, final_checkpoint(work_dir), '--work-dir',
+               work_dir, '--out', out]
+        if options:
+            cmd += ['--cfg-options'] + list(options)
+        run(cmd)
+    with open(out) as f:
+        return json.load(f)
