@@ -29,8 +29,16 @@ METHODS = {
             'Source only (MSE)', None),
     'kl': ('kl-pretrain_res18-half_1xb32-800it_synthetic-source-96x96.py',
            'Source only (KL)', None),
-    'regda': ('regda_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py', 'RegDA',
-              'kl'),
+    'dan': ('dan_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py', 'DAN', 'kl'),
+    'dann': ('dann_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py', 'DANN', 'kl'),
+    'mcd': ('mcd_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py', 'MCD', 'kl'),
+    'dd': ('dd_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py',
+           'DD (f\' max L_T, psi min L_T)', 'kl'),
+    'ground-false-minimax': (
+        'ground-false-minimax_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py',
+        'f\' min L_F, psi max L_F', 'kl'),
+    'regda': ('regda_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py',
+              'RegDA (f\' min L_F, psi min L_T)', 'kl'),
     'oracle': ('oracle-mse_res18-half_1xb32-800it_synthetic-target-96x96.py', 'Oracle', None),
 }
 PARTS = ['MCP', 'PIP', 'DIP', 'Fingertip', 'Avg']
@@ -48,8 +56,9 @@ def parse_args():
     parser.add_argument('--num-images', type=int, default=8,
                         help='target images in the before/after picture')
     args = parser.parse_args()
-    if 'regda' in args.methods and 'kl' not in args.methods:
-        args.methods.insert(args.methods.index('regda'), 'kl')
+    adapted = [m for m in args.methods if METHODS[m][2] == 'kl']
+    if adapted and 'kl' not in args.methods:  # the adaptation rows start from it
+        args.methods.insert(args.methods.index(adapted[0]), 'kl')
     return args
 
 

@@ -1,4 +1,5 @@
-"""A RegDA model small enough for unit tests, and synthetic two-domain batches."""
+"""Adaptation models (RegDA by default, any estimator of the plugin by ``type=``) small enough for
+unit tests, and synthetic two-domain batches."""
 import copy
 
 import numpy as np
@@ -44,6 +45,8 @@ def tiny_regda_cfg(**overrides):
         ground_false=dict(type='GroundFalseTargetGenerator', sigma=1.),
         adv_grad_scale=1.,
         test_cfg=dict(flip_test=False))
+    if overrides.get('type', cfg['type']) != 'RegDAPoseEstimator':
+        del cfg['ground_false'], cfg['adv_grad_scale']  # RegDA's own arguments
     cfg.update(overrides)
     return cfg
 
@@ -54,8 +57,9 @@ def build_tiny_regda(seed=0, **overrides):
     model = MODELS.build(tiny_regda_cfg(**overrides))
     model.init_weights()
     # heads start from small normal weights; larger ones make the unit tests' gradients visible
-    for module in (model.head, model.adv_head):
-        nn.init.normal_(module.final_layer.weight, std=0.1)
+    for module in (model.head, getattr(model, 'adv_head', None)):
+        if module is not None:
+            nn.init.normal_(module.final_layer.weight, std=0.1)
     model.train()
     return model
 
@@ -65,9 +69,7 @@ def build_optim_wrapper(model, lr=0.1, momentum=0., weight_decay=0.):
     sgd = dict(type='SGD', lr=lr, momentum=momentum, weight_decay=weight_decay)
     return build_optim_wrapper(model, dict(
         constructor='RegDAOptimWrapperConstructor',
-        generator=dict(optimizer=copy.deepcopy(sgd)),
-        head=dict(optimizer=copy.deepcopy(sgd)),
-        adv_head=dict(optimizer=copy.deepcopy(sgd))))
+        **{part: dict(optimizer=copy.deepcopy(sgd)) for part in model.optim_parts()}))
 
 
 def make_samples(batch_size, generator, labeled=True):
@@ -104,8 +106,10 @@ def make_two_domain_batch(batch_size=2, seed=0):
 
 
 def parameters_by_part(model):
-    """{part: {name: tensor copy}} for psi (generator), f (head) and f' (adv_head)."""
-    parts = dict(generator=('backbone.', 'neck.'), head=('head.', ), adv_head=('adv_head.', ))
+    """{part: {name: tensor copy}} for each part of the model's optimizers (psi = generator,
+    f = head, f' = adv_head, ...)."""
+    parts = {part: tuple(f'{module}.' for module in modules)
+             for part, modules in model.optim_parts().items()}
     out = {part: {} for part in parts}
     for name, param in model.named_parameters():
         for part, prefixes in parts.items():
@@ -117,3 +121,41 @@ def parameters_by_part(model):
 def changed_parts(before, after):
     return {part for part in before
             if any(not torch.equal(before[part][n], after[part][n]) for n in before[part])}
+
+
+def record_objectives(model, monkeypatch):
+    """Spy on the estimator's updates to note which parts each objective changed."""
+    from mmpose_regda.models.pose_estimators import (feature_alignment, regda,
+                                                     two_head_adaptation)
+    from mmpose_regda.models.utils import minimise_over_parts as original
+    record = {}
+
+    def spy(objective, losses, optim_wrapper, parts):
+        before = parameters_by_part(model)
+        out = original(objective, losses, optim_wrapper, parts)
+        record[objective.split(' (')[0]] = changed_parts(before, parameters_by_part(model))
+        return out
+
+    for module in (two_head_adaptation, regda, feature_alignment):  # every training step
+        monkeypatch.setattr(module, 'minimise_over_parts', spy)
+    return record
+
+
+def grads_by_part(model):
+    out = {}
+    for part, params in parameters_by_part(model).items():
+        grads = [p.grad for n, p in model.named_parameters() if n in params]
+        out[part] = any(g is not None and g.abs().sum() > 0 for g in grads)
+    return out
+
+
+def corrupt_target_labels(batch, seed):
+    generator = torch.Generator().manual_seed(seed)
+    for sample in batch['target']['data_samples']:
+        sample.gt_fields.heatmaps = torch.rand(sample.gt_fields.heatmaps.shape,
+                                               generator=generator) * 100
+        weights = sample.gt_instance_labels.keypoint_weights
+        sample.gt_instance_labels.keypoint_weights = torch.rand(weights.shape,
+                                                                generator=generator)
+        sample.gt_instances.keypoints = sample.gt_instances.keypoints * -7 + 3
+    return batch

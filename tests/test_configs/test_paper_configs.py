@@ -6,6 +6,7 @@ import shutil
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 import mmpose_regda  # noqa: F401
@@ -45,10 +46,20 @@ def paper_data(pose_samples, tmp_path_factory):
     return root
 
 
-def test_all_sixteen_configs_are_there():
+# adaptation stage -> estimator (the comparison rows of Table 2 and 3 exist for RHD->H3D)
+ADAPTATION = {
+    'regda': 'RegDAPoseEstimator', 'dd': 'RegDAPoseEstimator',
+    'ground-false-minimax': 'RegDAPoseEstimator', 'mcd': 'MCDPoseEstimator',
+    'dann': 'FeatureAlignmentPoseEstimator', 'dan': 'FeatureAlignmentPoseEstimator'
+}
+
+
+def test_all_task_configs_are_there():
     names = {p.name.split('_')[0] for p in TASK_CONFIGS}
-    assert len(TASK_CONFIGS) == 16
-    assert names == {'source-only-mse', 'kl-pretrain', 'oracle-mse', 'regda'}
+    assert len(TASK_CONFIGS) == 16 + 5
+    assert names == {'source-only-mse', 'kl-pretrain', 'oracle-mse'} | set(ADAPTATION)
+    rhd2h3d = {p.name.split('_')[0] for p in TASK_CONFIGS if p.parent.name == 'rhd2h3d'}
+    assert set(ADAPTATION) <= rhd2h3d
 
 
 @pytest.mark.parametrize('config', TASK_CONFIGS, ids=lambda p: f'{p.parent.name}/{p.stem}')
@@ -66,9 +77,13 @@ def test_config_builds_model_and_datasets(config, paper_data, monkeypatch):
     stage = config.name.split('_')[0]
     loss = type(model.head.loss_module).__name__
     assert loss == ('KeypointMSELoss' if stage.endswith('mse') else 'SpatialKLLoss')
-    if stage == 'regda':
-        assert type(model).__name__ == 'RegDAPoseEstimator'
-        assert model.adv_head.out_channels == num_keypoints
+    adaptation = stage in ADAPTATION
+    if adaptation:
+        assert type(model).__name__ == ADAPTATION[stage]
+        if hasattr(model, 'adv_head'):
+            assert model.adv_head.out_channels == num_keypoints
+        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        assert set(optim_wrapper.keys()) == set(model.optim_parts())
         assert cfg.train_cfg.max_epochs == 30 and cfg.train_dataloader.dataset.length == 16000
         assert cfg.load_from.endswith('iter_35000.pth')
     else:
@@ -79,10 +94,10 @@ def test_config_builds_model_and_datasets(config, paper_data, monkeypatch):
     test_set = DATASETS.build(cfg.test_dataloader.dataset)
     assert test_set.test_mode and test_set.metainfo['num_keypoints'] == num_keypoints
     item = train_set[0]
-    source = item['source'] if stage == 'regda' else item
+    source = item['source'] if adaptation else item
     assert source['inputs'].shape == (3, 256, 256)
     assert source['data_samples'].gt_fields.heatmaps.shape == (num_keypoints, 64, 64)
-    if stage == 'regda':
+    if adaptation:
         assert type(train_set.target).__name__ == 'UnlabeledTopdownDataset'
         assert not item['target']['data_samples'].gt_instances.keypoints_visible.any()
     test_item = test_set[0]

@@ -75,7 +75,7 @@ class RegDAHook(Hook):
     @staticmethod
     def _check_keypoint_counts(runner, model) -> None:
         """Fail before the first iteration if a dataset's keypoints do not match f and f'."""
-        predicted = {name: getattr(getattr(model, name), 'out_channels', None)
+        predicted = {name: getattr(getattr(model, name, None), 'out_channels', None)
                      for name in ('head', 'adv_head')}
         val_loop = getattr(runner, '_val_loop', None)
         loaders = dict(train=runner.train_dataloader,

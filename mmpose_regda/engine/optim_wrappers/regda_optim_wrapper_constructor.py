@@ -90,6 +90,9 @@ class RegDAOptimWrapperConstructor:
     trainable parameter must belong to exactly one part. A missing or doubled parameter would
     otherwise silently never train, or be stepped twice per iteration with two learning rates.
 
+    A part whose config is ``None`` is dropped (``optim_wrapper=dict(adv_head=None)`` in a config
+    that inherits RegDA's schedule for a model without f').
+
     Keys of a part: ``optimizer`` (required), ``type`` (default ``'OptimWrapper'``),
     ``paramwise_cfg``, ``modules`` and any other argument of the wrapper (``clip_grad``,
     ``accumulative_counts``, ...). A top-level ``paramwise_cfg`` (which ``build_optim_wrapper``
@@ -113,7 +116,9 @@ class RegDAOptimWrapperConstructor:
         if paramwise_cfg is not None and not isinstance(paramwise_cfg, dict):
             raise TypeError(f'optim_wrapper.paramwise_cfg must be None or a dict, got '
                             f'{type(paramwise_cfg).__name__}')
-        cfg = copy.deepcopy(dict(optim_wrapper_cfg))
+        # a part set to None is removed: a config inheriting a schedule drops a part it lacks
+        cfg = {name: part for name, part in copy.deepcopy(dict(optim_wrapper_cfg)).items()
+               if part is not None}
         if cfg.pop(_AMP_KEY, False):
             raise ValueError(_AMP_UNSUPPORTED.format(why='`optim_wrapper.amp=True` (--amp)'))
         if _WRAPPER_TYPE_KEY in cfg:

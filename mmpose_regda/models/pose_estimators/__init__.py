@@ -1,3 +1,9 @@
+from .feature_alignment import FeatureAlignmentPoseEstimator
+from .mcd import MCDPoseEstimator, heatmap_discrepancy
 from .regda import RegDAPoseEstimator
+from .two_head_adaptation import TwoHeadAdaptationEstimator
 
-__all__ = ['RegDAPoseEstimator']
+__all__ = [
+    'FeatureAlignmentPoseEstimator', 'MCDPoseEstimator', 'RegDAPoseEstimator',
+    'TwoHeadAdaptationEstimator', 'heatmap_discrepancy'
+]

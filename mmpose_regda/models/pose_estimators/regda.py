@@ -1,17 +1,14 @@
-import copy
-from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, NamedTuple, Optional, Union
 
 import torch
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
-from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from ..task_modules import GroundFalseTargets, keypoint_disparity
-from ..utils import frozen_parameters, minimise_over_parts, scale_gradient
-
-Features = Tuple[Tensor, ...]
+from ..utils import frozen_parameters, minimise_over_parts
+from .two_head_adaptation import Features, TwoHeadAdaptationEstimator
 
 
 class _TargetObjective(NamedTuple):
@@ -41,7 +38,7 @@ class _TargetObjective(NamedTuple):
 
 
 @MODELS.register_module()
-class RegDAPoseEstimator(TopdownPoseEstimator):
+class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
     r"""RegDA (Jiang et al., CVPR 2021): a top-down pose estimator adapted from a labeled source
     domain to an unlabeled target domain by an adversarial regressor.
 
@@ -98,8 +95,6 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             simultaneously", cheaper, but Objectives 2 and 3 see the parameters before
             Objective 1's update and psi's batch norm mixes the two domains.
     """
-    #: The parts with their own optimizer, and the submodules of each.
-    OPTIM_PARTS = dict(generator=('backbone', 'neck'), head=('head', ), adv_head=('adv_head', ))
     #: The target objectives of Table 3's rows, (f' in Objective 2, psi in Objective 3).
     GAMES = dict(regda=('min L_F', 'min L_T'), dd=('max L_T', 'min L_T'),
                  ground_false_minimax=('min L_F', 'max L_F'))
@@ -128,20 +123,18 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             backbone=backbone,
             neck=neck,
             head=head,
+            adv_head=adv_head,
+            trade_off=trade_off,
+            adv_grad_scale=adv_grad_scale,
+            adaptation_enabled=adaptation_enabled,
             train_cfg=train_cfg,
             test_cfg=test_cfg,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
             metainfo=metainfo)
-        if head is None:
-            raise ValueError('RegDAPoseEstimator needs a `head` (the regressor f)')
-        self.adv_head = MODELS.build(copy.deepcopy(adv_head if adv_head is not None else head))
         self.ground_false = MODELS.build(ground_false)
         self.disparity_loss = MODELS.build(disparity_loss)
-        self.trade_off = trade_off
         self.source_disparity_weight = source_disparity_weight
-        self.adv_grad_scale = adv_grad_scale
-        self.adaptation_enabled = adaptation_enabled
         if objective_schedule not in ('sequential', 'joint'):
             raise ValueError('RegDAPoseEstimator: objective_schedule must be "sequential" or '
                              f'"joint", got {objective_schedule!r}')
@@ -156,89 +149,31 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
             'Objective 1 (source: psi, f, f\')',
             f'Objective 2 (target: f\' {self.adv_head_objective.describe()})',
             f'Objective 3 (target: psi {self.generator_objective.describe()})')
-        # psi's target features and f's pseudo targets, from Objective 2 to Objective 3
-        self._target_pass = None
-
-    def optim_parts(self) -> Dict[str, Sequence[str]]:
-        """Submodule names of each part, for ``RegDAOptimWrapperConstructor``."""
-        return {part: [m for m in modules if getattr(self, m, None) is not None]
-                for part, modules in self.OPTIM_PARTS.items()}
 
     # ------------------------------------------------------------------ training step
     def train_step(self,
                    data: Union[dict, tuple, list],
                    optim_wrapper: OptimWrapperDict,
                    forward: Optional[Callable] = None) -> Dict[str, Tensor]:
-        """One RegDA iteration on ``data = dict(source=..., target=...)``.
-
-        Args:
-            data (dict): a source and a target batch, each as a dataloader yields it.
-            optim_wrapper (OptimWrapperDict): ``generator``, ``head`` and ``adv_head``.
-            forward (callable, optional): what runs each pass; ``RegDADistributedDataParallel``
-                passes itself so that every pass goes through DDP's forward (and its gradient
-                all-reduce). Defaults to the model.
-
-        Returns:
-            dict: the log variables of every objective, each under its own name.
-        """
+        """One RegDA iteration on ``data = dict(source=..., target=...)``: the three objectives
+        one after the other (``TwoHeadAdaptationEstimator.train_step``), or, with the joint
+        schedule, in one update."""
+        if self.objective_schedule != 'joint' or not self.adaptation_enabled:
+            return super().train_step(data, optim_wrapper, forward)
         forward = forward if forward is not None else self
         source = self.data_preprocessor(data['source'], True)
-        if self.objective_schedule == 'joint' and self.adaptation_enabled:
-            target_inputs = self.data_preprocessor(data['target'], True)['inputs']
-            return minimise_over_parts('Objectives 1-3 (joint)',
-                                forward(torch.cat((source['inputs'], target_inputs)),
-                                        source['data_samples'], mode='joint_objectives'),
-                                optim_wrapper, ('generator', 'head', 'adv_head'))
-        log_vars = minimise_over_parts(self.objective_names[0],
-                                forward(source['inputs'], source['data_samples'],
-                                        mode='objective_1'),
-                                optim_wrapper, ('generator', 'head', 'adv_head'))
-        if not self.adaptation_enabled:
-            return log_vars
         # Only the target images: target labels, if the dataset has any, never reach a loss.
         target_inputs = self.data_preprocessor(data['target'], True)['inputs']
-        log_vars.update(
-            minimise_over_parts(self.objective_names[1],
-                         forward(target_inputs, mode='objective_2'), optim_wrapper,
-                         ('adv_head', )))
-        log_vars.update(
-            minimise_over_parts(self.objective_names[2],
-                         forward(None, mode='objective_3'), optim_wrapper, ('generator', )))
-        return log_vars
+        return minimise_over_parts('Objectives 1-3 (joint)',
+                                   forward(torch.cat((source['inputs'], target_inputs)),
+                                           source['data_samples'], mode='joint_objectives'),
+                                   optim_wrapper, ('generator', 'head', 'adv_head'))
 
     def forward(self, inputs, data_samples: Optional[SampleList] = None, mode: str = 'tensor'):
-        """mmengine's modes, plus one per RegDA objective (each a pass through DDP forward)."""
-        if mode == 'objective_1':
-            return self.objective_1(inputs, data_samples)
-        if mode == 'objective_2':
-            return self.objective_2(inputs)
-        if mode == 'objective_3':
-            return self.objective_3()
+        """The base class's modes, plus the joint schedule's single pass."""
         if mode == 'joint_objectives':
             return self.joint_objectives(inputs, data_samples)
         return super().forward(inputs, data_samples, mode)
-
-    def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
-        """f's predictions as ``TopdownPoseEstimator``; with ``test_cfg.adv_head_predictions``
-        also f''s, as ``adv_pred_instances`` (for Fig. 9: ``PartPCKAccuracy(pred_field=
-        'adv_pred_instances')`` scores f' on the target while f is scored as usual)."""
-        if not self.test_cfg.get('adv_head_predictions', False):
-            return super().predict(inputs, data_samples)
-        if self.test_cfg.get('flip_test', False):
-            feats = [self.extract_feat(inputs), self.extract_feat(inputs.flip(-1))]
-        else:
-            feats = self.extract_feat(inputs)
-        for head, field in ((self.adv_head, 'adv_pred_instances'), (self.head, None)):
-            preds = head.predict(feats, data_samples, test_cfg=self.test_cfg)
-            instances, fields = preds if isinstance(preds, tuple) else (preds, None)
-            self.add_pred_to_datasample(instances, fields, data_samples)
-            if field is not None:
-                for sample in data_samples:
-                    sample.set_field(sample.pred_instances, field)
-        return data_samples
-
-    def _to_adv_head(self, feats: Features) -> Features:
-        return tuple(scale_gradient(feat, self.adv_grad_scale) for feat in feats)
 
     def objective_1(self, inputs: Tensor, data_samples: SampleList,
                     feats: Optional[Features] = None) -> Dict[str, Tensor]:
@@ -277,11 +212,7 @@ class RegDAPoseEstimator(TopdownPoseEstimator):
 
     def objective_3(self) -> Dict[str, Tensor]:
         """Eq. 14 on the same target features: psi moves them to where f' agrees with f."""
-        if self._target_pass is None:
-            raise RuntimeError('RegDAPoseEstimator: Objective 3 runs on the target features '
-                               'of Objective 2; call objective_2 first')
-        feats, pseudo = self._target_pass
-        self._target_pass = None
+        feats, pseudo = self._pop_target_pass()
         with frozen_parameters(self.adv_head):
             adv_logits = self.adv_head.forward(self._to_adv_head(feats))
         return self.generator_objective(self.disparity_loss, adv_logits, pseudo, self.trade_off)

@@ -6,24 +6,9 @@ import pytest
 import torch
 
 import mmpose_regda  # noqa: F401
-from mmpose_regda.models.pose_estimators import regda as regda_module
-from tiny_regda import (build_optim_wrapper, build_tiny_regda, changed_parts,
-                        make_two_domain_batch, parameters_by_part)
-
-
-def record_objectives(model, monkeypatch):
-    """Spy on the estimator's updates to note which parts each objective changed."""
-    record = {}
-    original = regda_module.minimise_over_parts
-
-    def spy(objective, losses, optim_wrapper, parts):
-        before = parameters_by_part(model)
-        out = original(objective, losses, optim_wrapper, parts)
-        record[objective.split(' (')[0]] = changed_parts(before, parameters_by_part(model))
-        return out
-
-    monkeypatch.setattr(regda_module, 'minimise_over_parts', spy)
-    return record
+from mmpose_regda.models.pose_estimators import two_head_adaptation
+from tiny_regda import (build_optim_wrapper, build_tiny_regda, corrupt_target_labels,
+                        grads_by_part, make_two_domain_batch, record_objectives)
 
 
 def test_each_objective_updates_only_its_parts(monkeypatch):
@@ -37,14 +22,6 @@ def test_each_objective_updates_only_its_parts(monkeypatch):
     }
     assert {'loss_source', 'loss_source_disparity', 'loss_ground_false', 'loss_ground_truth',
             'disparity_source', 'disparity_target', 'acc_pose'} <= set(log_vars)
-
-
-def grads_by_part(model):
-    out = {}
-    for part, params in parameters_by_part(model).items():
-        grads = [p.grad for n, p in model.named_parameters() if n in params]
-        out[part] = any(g is not None and g.abs().sum() > 0 for g in grads)
-    return out
 
 
 def target_inputs(model, batch):
@@ -78,18 +55,6 @@ def test_gradient_scale_multiplies_what_f_prime_sends_into_psi():
         grads[scale] = model.backbone.layers[0].weight.grad.clone()
     torch.testing.assert_close(grads[0.25], 0.25 * grads[1.])
     assert grads[0.].abs().sum() == 0
-
-
-def corrupt_target_labels(batch, seed):
-    generator = torch.Generator().manual_seed(seed)
-    for sample in batch['target']['data_samples']:
-        sample.gt_fields.heatmaps = torch.rand(sample.gt_fields.heatmaps.shape,
-                                               generator=generator) * 100
-        weights = sample.gt_instance_labels.keypoint_weights
-        sample.gt_instance_labels.keypoint_weights = torch.rand(weights.shape,
-                                                                generator=generator)
-        sample.gt_instances.keypoints = sample.gt_instances.keypoints * -7 + 3
-    return batch
 
 
 @pytest.mark.parametrize('schedule', ['sequential', 'joint'])
@@ -246,7 +211,7 @@ def test_maximising_reverses_the_update_of_minimising():
                                  generator_objective=generator_objective)
         before = {n: p.detach().clone() for n, p in model.adv_head.named_parameters()}
         optim_wrapper = build_optim_wrapper(model)
-        regda_module.minimise_over_parts('Objective 2', model.objective_2(
+        two_head_adaptation.minimise_over_parts('Objective 2', model.objective_2(
             target_inputs(model, batch)), optim_wrapper, ('adv_head', ))
         steps[adv_objective] = {n: p.detach() - before[n]
                                 for n, p in model.adv_head.named_parameters()}
