@@ -18,6 +18,7 @@ import os
 import os.path as osp
 
 import numpy as np
+from mmengine.config import Config
 
 from mmpose_regda.apis.staged_runs import REPO, evaluate_stage, final_checkpoint, run_tool
 from mmpose_regda.apis.staged_runs import train_stage as train_stage_in
@@ -103,42 +104,18 @@ def format_table(results, methods, seeds):
 
 
 def draw_before_after(work_dirs, out_file, num_images):
-    """Target predictions of source only (KL) and RegDA, side by side, with skeletons."""
+    """Target predictions of source only (KL) and RegDA, one row each, with skeletons."""
     import cv2
-    import torch
-    from mmengine.config import Config
 
-    import mmpose_regda  # noqa: F401
-    from mmpose.apis import inference_topdown, init_model
-    from mmpose.registry import DATASETS
-    from mmengine.registry import init_default_scope
+    from mmpose_regda.utils import atomic_output
+    from mmpose_regda.visualization import render_side_by_side
 
-    rows = []
-    dataset = None
-    for method in ('kl', 'regda'):
-        config = Config.fromfile(osp.join(CONFIGS, METHODS[method][0]))
-        model = init_model(config, final_checkpoint(work_dirs[method]), device='cpu')
-        if dataset is None:
-            init_default_scope('mmpose')
-            dataset = DATASETS.build(dict(config.test_dataloader.dataset, pipeline=[]))
-            links = dataset.metainfo['skeleton_links']
-            colors = dataset.metainfo['skeleton_link_colors']
-        tiles = []
-        for i in range(num_images):
-            info = dataset.get_data_info(i)
-            with torch.no_grad():
-                pred = inference_topdown(model, info['img_path'], bboxes=info['bbox'])[0]
-            image = cv2.imread(info['img_path'])
-            points = pred.pred_instances.keypoints[0]
-            for (a, b), color in zip(links, colors):
-                cv2.line(image, tuple(map(int, points[a])), tuple(map(int, points[b])),
-                         tuple(int(c) for c in color[::-1]), 2, cv2.LINE_AA)
-            tiles.append(cv2.resize(image, None, fx=1.5, fy=1.5))
-        row = np.concatenate(tiles, axis=1)
-        cv2.putText(row, METHODS[method][1], (5, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
-                    (255, 255, 255), 2, cv2.LINE_AA)
-        rows.append(row)
-    cv2.imwrite(out_file, np.concatenate(rows, axis=0))
+    methods = ('kl', 'regda')
+    models = [(osp.join(CONFIGS, METHODS[m][0]), final_checkpoint(work_dirs[m])) for m in methods]
+    dataset = Config.fromfile(models[0][0]).test_dataloader.dataset  # the target test set
+    image = render_side_by_side(models, [METHODS[m][1] for m in methods], dataset, num_images)
+    with atomic_output(out_file) as tmp:
+        cv2.imwrite(tmp, image)
 
 
 def main():

@@ -25,7 +25,8 @@ train_dataloader = dict(
         source=_base_.source_train,
         target=_base_.target_train_unlabeled))
 default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=50),
+    # validation metrics logged at their iteration (plot_training_dynamics.py reads them)
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=iterations))
 log_processor = dict(by_epoch=False)
 # stage 1's final checkpoint (tools/benchmark_synthetic_hands.py passes its own path)

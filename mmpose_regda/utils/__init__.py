@@ -1,7 +1,8 @@
+from .atomic_output import atomic_output
 from .compat import (apply_all, install_mmcv_ext_placeholder,
                      register_checkpoint_safe_globals, setup_cpu_distributed)
 
 __all__ = [
-    'apply_all', 'install_mmcv_ext_placeholder', 'register_checkpoint_safe_globals',
-    'setup_cpu_distributed'
+    'apply_all', 'atomic_output', 'install_mmcv_ext_placeholder',
+    'register_checkpoint_safe_globals', 'setup_cpu_distributed'
 ]

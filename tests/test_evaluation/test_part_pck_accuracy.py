@@ -1,4 +1,4 @@
-"""PartPCKAccuracy against a case computed by hand."""
+"""PartPCKAccuracy against cases computed by hand."""
 import math
 
 import numpy as np
@@ -58,3 +58,44 @@ def test_bad_settings():
         PartPCKAccuracy().process([], [dict(pred_instances=dict(keypoints=np.zeros((1, 1, 2))),
                                             gt_instances=dict(keypoints=np.zeros((1, 1, 2)),
                                                               keypoints_visible=np.ones((1, 1))))])
+
+
+def test_pred_field_scores_the_adversarial_head_next_to_f():
+    """Two instances in one evaluator: f's predictions under PCK/, f''s under adv_head/PCK/."""
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmpose')
+    groups = dict(A=[0], B=[1])
+    evaluator = Evaluator([
+        dict(type='PartPCKAccuracy', part_groups=groups),
+        dict(type='PartPCKAccuracy', part_groups=groups, pred_field='adv_pred_instances',
+             prefix='adv_head'),
+    ])
+    # crop side 100 -> threshold 5. f: distances 1, 2 then 3, 4 -> every keypoint correct.
+    # f': distances 6 (no), 0 (ok) then 0 (ok), 7 (no) -> each keypoint correct once in two.
+    samples = []
+    for f_pred, adv_pred in (([[1, 0], [0, 2]], [[6, 0], [0, 0]]),
+                             ([[3, 0], [0, 4]], [[0, 0], [0, 7]])):
+        data_sample = sample(f_pred, [[0, 0], [0, 0]], [1, 1], 100)
+        data_sample['adv_pred_instances'] = dict(keypoints=np.array([adv_pred], dtype=float))
+        samples.append(data_sample)
+    evaluator.process(samples)
+    assert evaluator.evaluate(len(samples)) == {
+        'PCK/A': 1.0, 'PCK/B': 1.0, 'PCK/Avg': 1.0,
+        'adv_head/PCK/A': 0.5, 'adv_head/PCK/B': 0.5, 'adv_head/PCK/Avg': 0.5}
+
+
+def test_prefix_goes_in_front_of_pck():
+    assert PartPCKAccuracy().prefix == 'PCK'
+    assert PartPCKAccuracy(prefix='adv_head').prefix == 'adv_head/PCK'
+    assert PartPCKAccuracy(prefix='target/').prefix == 'target/PCK'
+
+
+def test_missing_pred_field_is_named():
+    metric = PartPCKAccuracy(pred_field='adv_pred_instances')
+    with pytest.raises(KeyError, match=r"no 'adv_pred_instances' field \(it has: gt_instances, "
+                                       r"pred_instances\).*adv_head_predictions=True"):
+        metric.process([], [sample([[0, 0]], [[0, 0]], [1], 10)])
+    with pytest.raises(ValueError, match='pred_field must name a data-sample field'):
+        PartPCKAccuracy(pred_field='')
+

@@ -38,10 +38,30 @@ class PartPCKAccuracy(BaseMetric):
     Keys: ``PCK/<part>`` and ``PCK/Avg`` (use ``save_best='PCK/Avg'``; but report the final
     model's numbers, not the best epoch's on a test set).
 
+    Which predictions are scored is ``pred_field``: f's ``pred_instances`` by default; a
+    ``RegDAPoseEstimator`` with ``test_cfg.adv_head_predictions=True`` also writes f''s into
+    ``adv_pred_instances``, so that one validation scores both heads (Fig. 9)::
+
+        val_evaluator = [
+            dict(type='PartPCKAccuracy'),                          # PCK/Avg, PCK/MCP, ...
+            dict(type='PartPCKAccuracy', pred_field='adv_pred_instances',
+                 prefix='adv_head'),                               # adv_head/PCK/Avg, ...
+        ]
+
+    ``prefix`` names the predictions and goes in front of ``PCK`` (``<prefix>/PCK/<part>``),
+    where mmengine's ``BaseMetric`` would replace ``PCK`` with it (``adv_head/Avg``): every
+    head's keys then read alike after its name, and ``save_best='PCK/Avg'`` still means f.
+    Two instances need different prefixes (mmengine's ``Evaluator`` refuses duplicate keys).
+
     Args:
         alpha (float): threshold as a fraction of the crop side. Defaults to 0.05.
         part_groups (dict | str, optional): ``{name: [keypoint ids]}`` or a preset name.
         avg_keypoints (Sequence[int], optional): keypoints averaged into ``Avg``.
+        collect_device (str): as mmengine's ``BaseMetric``.
+        prefix (str, optional): put in front of ``PCK`` in every key (see above). Defaults to
+            none: ``PCK/<part>``.
+        pred_field (str): the data-sample field holding the predictions to score. Defaults to
+            ``'pred_instances'``.
     """
     default_prefix = 'PCK'
 
@@ -50,8 +70,15 @@ class PartPCKAccuracy(BaseMetric):
                  part_groups=None,
                  avg_keypoints: Optional[Sequence[int]] = None,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None):
-        super().__init__(collect_device=collect_device, prefix=prefix)
+                 prefix: Optional[str] = None,
+                 pred_field: str = 'pred_instances'):
+        prefix = prefix.strip('/') if prefix else None
+        super().__init__(collect_device=collect_device,
+                         prefix=f'{prefix}/{self.default_prefix}' if prefix else None)
+        if not isinstance(pred_field, str) or not pred_field:
+            raise ValueError('PartPCKAccuracy: pred_field must name a data-sample field such '
+                             f"as 'pred_instances', got {pred_field!r}")
+        self.pred_field = pred_field
         if not 0 < alpha <= 1:
             raise ValueError(f'PartPCKAccuracy: alpha must be in (0, 1], got {alpha}')
         if isinstance(part_groups, str):
@@ -70,13 +97,24 @@ class PartPCKAccuracy(BaseMetric):
                 raise KeyError('PartPCKAccuracy needs the crop size: `bbox_scales` in the '
                                'ground truth instances (packed by PackPoseInputs after '
                                'GetBBoxCenterScale and TopdownAffine)')
+            if self.pred_field not in sample:
+                raise KeyError(self._missing_pred_field_message(sample))
             visible = np.asarray(gt['keypoints_visible']).reshape(-1) > 0
             self.results.append(
                 dict(
-                    pred=np.asarray(sample['pred_instances']['keypoints'])[0, :, :2],
+                    pred=np.asarray(sample[self.pred_field]['keypoints'])[0, :, :2],
                     gt=np.asarray(gt['keypoints'])[0, :, :2],
                     visible=visible,
                     crop_side=float(np.max(np.asarray(gt['bbox_scales'])[0]))))
+
+    def _missing_pred_field_message(self, sample) -> str:
+        hint = ''
+        if self.pred_field == 'adv_pred_instances':
+            hint = (" The adversarial head's predictions are only written by a two-head "
+                    'estimator (RegDAPoseEstimator, ...) with '
+                    'model.test_cfg.adv_head_predictions=True.')
+        return (f'PartPCKAccuracy(pred_field={self.pred_field!r}): the data sample has no '
+                f'{self.pred_field!r} field (it has: {", ".join(sorted(sample))}).{hint}')
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         pred = np.stack([r['pred'] for r in results])
@@ -100,7 +138,7 @@ class PartPCKAccuracy(BaseMetric):
             (name, mean_over(per_keypoint, ids)) for name, ids in groups.items())
         metrics['Avg'] = mean_over(per_keypoint, avg_keypoints)
         MMLogger.get_current_instance().info(
-            f'PCK@{self.alpha} by part: ' +
+            f'PCK@{self.alpha} of {self.pred_field} by part: ' +
             '  '.join(f'{k} {100 * v:.1f}' for k, v in metrics.items()))
         return metrics
 
