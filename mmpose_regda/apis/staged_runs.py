@@ -2,13 +2,16 @@
 
 A stage trains one config into its own work directory; a ``done`` marker and the final
 checkpoint make a finished stage reusable, and an interrupted one resumes from its last
-checkpoint. Evaluations are cached as the metrics json that ``tools/test.py --out`` writes.
+checkpoint. Evaluations are cached as the metrics json that ``tools/test.py --out`` writes, and
+:func:`format_over_seeds` writes one table cell of a result over training seeds.
 """
 import json
 import os.path as osp
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
+
+import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -58,3 +61,12 @@ def evaluate_stage(config: str, work_dir: str, out_name: str, options: Sequence[
         run(cmd)
     with open(out) as f:
         return json.load(f)
+
+
+def format_over_seeds(values: Sequence[float], digits: int) -> str:
+    """One table cell: the value of a single seed, or ``mean ± sample std`` over several (the
+    spread between seeds, not the error of the mean)."""
+    values = np.asarray(values, dtype=float)
+    if values.size == 1:
+        return f'{values[0]:.{digits}f}'
+    return f'{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}'

@@ -21,17 +21,14 @@ says how it was calibrated (on the source-only gap, not on RegDA's result).
 Images are cached as PNG files with a COCO json per (domain, split), so they are read by
 ``SharedHandDataset`` / ``UnlabeledTopdownDataset`` like real data.
 """
-import hashlib
-import json
+import functools
 import math
-import os
-import os.path as osp
-import shutil
-import tempfile
 from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
+
+from . import procedural_cache
 
 IMAGE_SIZE = 160
 # part of the cache path: a change to the drawing must not reuse images drawn before it
@@ -190,46 +187,17 @@ def generate(domain: str, num_images: int, seed: int,
 
 def to_coco(file_names: List[str], keypoints: List[np.ndarray]) -> Dict:
     """COCO keypoint json of the images: all 21 keypoints visible, box around them."""
-    images, annotations = [], []
-    for i, (name, points) in enumerate(zip(file_names, keypoints)):
-        x0, y0 = points.min(axis=0)
-        x1, y1 = points.max(axis=0)
-        images.append(dict(id=i, file_name=name, width=IMAGE_SIZE, height=IMAGE_SIZE))
-        kpts = np.concatenate([points, np.full((21, 1), 2.)], axis=1)
-        annotations.append(
-            dict(id=i, image_id=i, category_id=1, iscrowd=0, num_keypoints=21,
-                 bbox=[float(x0), float(y0), float(x1 - x0), float(y1 - y0)],
-                 area=float((x1 - x0) * (y1 - y0)), keypoints=kpts.reshape(-1).tolist()))
-    return dict(images=images, annotations=annotations,
-                categories=[dict(id=1, name='hand', supercategory='hand')])
+    return procedural_cache.keypoints_to_coco(file_names, keypoints, IMAGE_SIZE, category='hand')
 
 
 def ensure_split(root: str, domain: str, split: str, num_images: int, seed: int,
                  **style_overrides) -> str:
     """Generate ``<root>/<domain>_<split>/`` (images + ``annotations.json``) unless it is
-    already there; returns the folder. Written to a temporary folder and renamed, so an
-    interrupted run never leaves a half-written split (and parallel ranks do not collide)."""
-    folder = osp.join(root, f'{domain}_{split}')
-    if osp.isfile(osp.join(folder, 'annotations.json')):
-        return folder
-    os.makedirs(root, exist_ok=True)
-    split_seed = seed * 1000 + dict(train=0, test=1).get(split, 2)
-    images, keypoints = generate(domain, num_images, split_seed, **style_overrides)
-    tmp = tempfile.mkdtemp(prefix=f'.{domain}_{split}.', dir=root)
-    try:
-        names = [f'{i:06d}.png' for i in range(num_images)]
-        for name, image in zip(names, images):
-            cv2.imwrite(osp.join(tmp, name), image)
-        with open(osp.join(tmp, 'annotations.json'), 'w') as f:
-            json.dump(to_coco(names, keypoints), f)
-        try:
-            os.rename(tmp, folder)
-        except OSError:  # another process finished first: keep its copy
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    already there; returns the folder. Atomic and shared with the other procedural benchmarks:
+    see :func:`~mmpose_regda.datasets.procedural_cache.ensure_split`."""
+    return procedural_cache.ensure_split(root, domain, split, num_images, seed,
+                                         functools.partial(generate, **style_overrides),
+                                         to_coco)
 
 
 def build_synthetic_hands(domain: str,
@@ -245,9 +213,8 @@ def build_synthetic_hands(domain: str,
     ``SharedHandDataset`` when ``labeled``, else ``UnlabeledTopdownDataset`` (boxes only)."""
     from mmpose.registry import DATASETS
     style = style or {}
-    key = hashlib.sha1(json.dumps([GENERATOR_VERSION, STYLES, style],
-                                  sort_keys=True).encode()).hexdigest()[:8]
-    root = osp.join(cache_root, f'seed{seed}_n{num_images}_{key}')
+    root = procedural_cache.cache_root(cache_root, seed, num_images,
+                                       [GENERATOR_VERSION, STYLES, style])
     folder = ensure_split(root, domain, split, num_images, seed, **style)
     common = dict(data_root=folder, ann_file='annotations.json', data_prefix=dict(img=''))
     if labeled:

@@ -1,3 +1,4 @@
 from .photometric import RandomColorJitter, RandomGaussianBlur
+from .whole_image_crop import GetWholeImageCenterScale
 
-__all__ = ['RandomColorJitter', 'RandomGaussianBlur']
+__all__ = ['RandomColorJitter', 'RandomGaussianBlur', 'GetWholeImageCenterScale']
