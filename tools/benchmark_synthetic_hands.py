@@ -1,7 +1,8 @@
 """The embedded benchmark end to end: train, adapt, evaluate, tabulate, draw.
 
-Stages, per training seed: source only (KL) -> RegDA from it; source only (MSE) and the oracle
-when asked. Each stage is ``tools/train.py`` / ``tools/test.py`` on the configs in
+Stages, per training seed: source only (KL) -> RegDA from it; when asked, source only (MSE), the
+oracle, and the comparison rows, each adapted from the same KL checkpoint with RegDA's budget
+(DD and Table 3's middle row on RegDA's estimator, MCD, DANN, DAN). Each stage is ``tools/train.py`` / ``tools/test.py`` on the configs in
 ``configs/synthetic_hands/`` (their logs stream to the console), and a stage whose final
 checkpoint and metrics exist is reused, so an interrupted run continues where it stopped.
 Every model is evaluated as it ends (final checkpoint) on the target test set and on the source
@@ -10,17 +11,16 @@ spread over seeds) and writes it, with the before/after picture of target predic
 work directory.
 
     python tools/benchmark_synthetic_hands.py                       # the README's main command
-    python tools/benchmark_synthetic_hands.py --seeds 0 1 2 \\
-        --methods mse kl regda oracle                               # the full table
+    python tools/benchmark_synthetic_hands.py --seeds 0 1 2 --methods mse kl dan dann \\
+        mcd dd ground-false-minimax regda oracle                    # the full table
 """
 import argparse
-import os
 import os.path as osp
 
-import numpy as np
 from mmengine.config import Config
 
-from mmpose_regda.apis.staged_runs import REPO, evaluate_stage, final_checkpoint, run_tool
+from mmpose_regda.apis.staged_runs import (REPO, evaluate_stage, final_checkpoint,
+                                           format_over_seeds, run_tool, write_table)
 from mmpose_regda.apis.staged_runs import train_stage as train_stage_in
 
 CONFIGS = osp.join(REPO, 'configs', 'synthetic_hands')
@@ -94,9 +94,8 @@ def format_table(results, methods, seeds):
         cells = []
         for domain, parts in (('target', PARTS), ('source', ['Avg'])):
             for part in parts:
-                values = np.array([results[(method, seed, domain)][part] for seed in seeds])
-                cells.append(f'{values.mean():.1f}' if len(values) == 1 else
-                             f'{values.mean():.1f} ± {values.std(ddof=1):.1f}')
+                cells.append(format_over_seeds(
+                    [results[(method, seed, domain)][part] for seed in seeds], digits=1))
         lines.append(f'| {METHODS[method][1]} | ' + ' | '.join(cells) + ' |')
     note = (f'PCK@0.05 on the target test set (500 images), final models, seeds '
             f'{", ".join(map(str, seeds))}' + (' (mean ± sample std)' if len(seeds) > 1 else ''))
@@ -133,10 +132,7 @@ def main():
             draw_before_after(work_dirs, picture, args.num_images)
             print(f'target predictions before/after adaptation: {picture}')
     table = format_table(results, args.methods, args.seeds)
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
-        f.write(table)
-    print('\n' + table)
+    write_table(table, args.work_dir)
 
 
 if __name__ == '__main__':

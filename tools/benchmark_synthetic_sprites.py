@@ -23,7 +23,6 @@ two threads competing for busy cores run several times slower.
     python tools/benchmark_synthetic_sprites.py --transfers C2N --methods source_only regda
 """
 import argparse
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
@@ -31,7 +30,7 @@ import numpy as np
 from mmengine.config import Config
 
 from mmpose_regda.apis.staged_runs import (REPO, evaluate_stage, final_checkpoint,
-                                           format_over_seeds, run_tool)
+                                           format_over_seeds, run_tool, write_table)
 from mmpose_regda.apis.staged_runs import train_stage as train_stage_in
 
 CONFIGS = osp.join(REPO, 'configs', 'synthetic_sprites')
@@ -189,10 +188,7 @@ def main():
     num_test_images = args.test_images or Config.fromfile(
         osp.join(CONFIGS, PRETRAIN_CONFIG)).test_dataloader.dataset.num_images
     table = format_table(results, args.methods, args.transfers, args.seeds, num_test_images)
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(osp.join(args.work_dir, 'results.md'), 'w') as f:
-        f.write(table)
-    print('\n' + table)
+    write_table(table, args.work_dir)
 
 
 if __name__ == '__main__':

@@ -70,3 +70,11 @@ def format_over_seeds(values: Sequence[float], digits: int) -> str:
     if values.size == 1:
         return f'{values[0]:.{digits}f}'
     return f'{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}'
+
+
+def write_table(table: str, work_dir: str) -> None:
+    """Print a benchmark's table and keep it as ``<work_dir>/results.md`` (atomically)."""
+    from ..utils import atomic_output
+    with atomic_output(osp.join(work_dir, 'results.md')) as tmp, open(tmp, 'w') as f:
+        f.write(table)
+    print('\n' + table)

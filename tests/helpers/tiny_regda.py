@@ -159,3 +159,19 @@ def corrupt_target_labels(batch, seed):
                                                                 generator=generator)
         sample.gt_instances.keypoints = sample.gt_instances.keypoints * -7 + 3
     return batch
+
+
+def assert_target_labels_never_matter(build, batch_size=2):
+    """Two copies of a model, one step each on the same images, the second batch's target
+    labels replaced by garbage: every log variable and every parameter must come out equal."""
+    model_a = build()
+    model_b = copy.deepcopy(model_a)
+    batch_a = make_two_domain_batch(batch_size=batch_size, seed=1)
+    batch_b = corrupt_target_labels(make_two_domain_batch(batch_size=batch_size, seed=1), seed=2)
+    log_a = model_a.train_step(batch_a, build_optim_wrapper(model_a, momentum=0.9))
+    log_b = model_b.train_step(batch_b, build_optim_wrapper(model_b, momentum=0.9))
+    for key in log_a:
+        assert torch.equal(log_a[key], log_b[key]), key
+    state_b = model_b.state_dict()
+    for name, value in model_a.state_dict().items():
+        assert torch.equal(value, state_b[name]), name

@@ -1,9 +1,10 @@
+from .domain_adaptation import DomainAdaptationEstimator
 from .feature_alignment import FeatureAlignmentPoseEstimator
 from .mcd import MCDPoseEstimator, heatmap_discrepancy
 from .regda import RegDAPoseEstimator
 from .two_head_adaptation import TwoHeadAdaptationEstimator
 
 __all__ = [
-    'FeatureAlignmentPoseEstimator', 'MCDPoseEstimator', 'RegDAPoseEstimator',
-    'TwoHeadAdaptationEstimator', 'heatmap_discrepancy'
+    'DomainAdaptationEstimator', 'FeatureAlignmentPoseEstimator', 'MCDPoseEstimator',
+    'RegDAPoseEstimator', 'TwoHeadAdaptationEstimator', 'heatmap_discrepancy'
 ]

@@ -1,17 +1,17 @@
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Optional, Union
 
 import torch
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
-from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from mmpose.utils.typing import ConfigType, SampleList
 from ..utils import minimise_over_parts, scale_gradient
+from .domain_adaptation import DomainAdaptationEstimator
 
 
 @MODELS.register_module()
-class FeatureAlignmentPoseEstimator(TopdownPoseEstimator):
+class FeatureAlignmentPoseEstimator(DomainAdaptationEstimator):
     r"""Feature-level adaptation for heatmap regression: the supervised source loss plus a loss
     that aligns the generator's source and target features, minimised together in one update.
 
@@ -29,54 +29,19 @@ class FeatureAlignmentPoseEstimator(TopdownPoseEstimator):
     labels are never read: only the target images go into the pass.
 
     Args:
-        backbone, neck, head: as ``TopdownPoseEstimator``; ``head`` is f (a ``KLHeatmapHead``).
         alignment (dict): the alignment loss; it returns a dict of log variables whose
             ``loss*`` terms are minimised (its own parameters, if any, form the part
             ``alignment``).
-        trade_off (float): eta.
-        adv_grad_scale (float): initial scale of the alignment gradient into psi.
-        adaptation_enabled (bool): initial state; False trains the source loss only.
+        **kwargs: as ``DomainAdaptationEstimator`` (backbone, neck, head, trade_off,
+            ``adv_grad_scale``: the scale of the alignment gradient into psi, ...).
     """
-    #: The parts with their own optimizer, and the submodules of each.
-    OPTIM_PARTS = dict(generator=('backbone', 'neck'), head=('head', ), alignment=('alignment', ))
+    OPTIM_PARTS = dict(DomainAdaptationEstimator.OPTIM_PARTS, alignment=('alignment', ))
 
     def __init__(self,
-                 backbone: ConfigType,
-                 neck: OptConfigType = None,
-                 head: OptConfigType = None,
                  alignment: ConfigType = dict(type='DomainAdversarialLoss', in_channels=256),
-                 trade_off: float = 1.,
-                 adv_grad_scale: float = 1.,
-                 adaptation_enabled: bool = True,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None,
-                 metainfo: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg,
-            metainfo=metainfo)
-        if head is None:
-            raise ValueError('FeatureAlignmentPoseEstimator needs a `head` (the regressor f)')
+                 **kwargs):
+        super().__init__(**kwargs)
         self.alignment = MODELS.build(alignment)
-        self.trade_off = trade_off
-        self.adv_grad_scale = adv_grad_scale
-        self.adaptation_enabled = adaptation_enabled
-
-    def optim_parts(self) -> Dict[str, Sequence[str]]:
-        """Submodule names of each part, for ``RegDAOptimWrapperConstructor``; an alignment
-        without parameters (DAN's MMD) is no part."""
-        parts = {part: [m for m in modules if getattr(self, m, None) is not None]
-                 for part, modules in self.OPTIM_PARTS.items()}
-        if not any(p.requires_grad for p in self.alignment.parameters()):
-            del parts['alignment']
-        return parts
 
     def train_step(self,
                    data: Union[dict, tuple, list],

@@ -1,10 +1,10 @@
-from typing import Dict, Optional
+from typing import Dict
 
 import torch
 from torch import Tensor
 
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from mmpose.utils.typing import SampleList
 from ..heads.kl_heatmap_head import spatial_softmax
 from ..utils import frozen_parameters
 from .two_head_adaptation import Features, TwoHeadAdaptationEstimator
@@ -38,42 +38,18 @@ class MCDPoseEstimator(TwoHeadAdaptationEstimator):
     runs psi again on the source batch (without gradient: psi has changed since step A).
 
     Args:
-        backbone, neck, head: as ``TopdownPoseEstimator``; ``head`` is f (a ``KLHeatmapHead``).
-        adv_head (dict, optional): f2. Defaults to a copy of ``head``'s config (its own
-            initialisation: the two heads must start different to disagree).
-        trade_off (float): eta, the weight of the discrepancy.
-        adaptation_enabled (bool): as ``TwoHeadAdaptationEstimator`` (``RegDAHook`` sets it).
-            MCD has no gradient scale: both heads send psi their full gradient.
+        **kwargs: as ``TwoHeadAdaptationEstimator``: ``adv_head`` is f2 (by default a copy of
+            ``head``'s config with its own initialisation: the two heads must start different
+            to disagree), ``trade_off`` the weight of the discrepancy. ``adv_grad_scale`` is
+            not used: both heads send psi their full gradient, as in MCD.
     """
     OBJECTIVE_PARTS = (('generator', 'head', 'adv_head'), ('head', 'adv_head'), ('generator', ))
     objective_names = ('Objective 1 (source: psi, f, f2)',
                        'Objective 2 (f, f2: source loss, maximise target discrepancy)',
                        'Objective 3 (psi: minimise target discrepancy)')
 
-    def __init__(self,
-                 backbone: ConfigType,
-                 neck: OptConfigType = None,
-                 head: OptConfigType = None,
-                 adv_head: OptConfigType = None,
-                 trade_off: float = 1.,
-                 adaptation_enabled: bool = True,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None,
-                 metainfo: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            adv_head=adv_head,
-            trade_off=trade_off,
-            adaptation_enabled=adaptation_enabled,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg,
-            metainfo=metainfo)
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
         # the source batch of Objective 1, for Objective 2's source term
         self._source_batch = None
 

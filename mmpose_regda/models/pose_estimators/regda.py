@@ -5,7 +5,7 @@ from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from mmpose.utils.typing import ConfigType, SampleList
 from ..task_modules import GroundFalseTargets, keypoint_disparity
 from ..utils import frozen_parameters, minimise_over_parts
 from .two_head_adaptation import Features, TwoHeadAdaptationEstimator
@@ -78,6 +78,9 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
     Args:
         backbone, neck, head: as ``TopdownPoseEstimator``; ``head`` is f (a ``KLHeatmapHead``).
         adv_head (dict, optional): f'. Defaults to a copy of ``head``'s config.
+        train_cfg, test_cfg, data_preprocessor, init_cfg, metainfo: as
+            ``TopdownPoseEstimator``; these and the three below go to
+            ``TwoHeadAdaptationEstimator``.
         ground_false (dict): the ``GroundFalseTargetGenerator`` (sigma 2 in the paper).
         disparity_loss (dict): the loss between f' and f's pseudo targets (L_T: ``SpatialKLLoss``).
         trade_off (float): eta of Eq. 12-14 (1 in the paper).
@@ -100,38 +103,16 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
                  ground_false_minimax=('min L_F', 'max L_F'))
 
     def __init__(self,
-                 backbone: ConfigType,
-                 neck: OptConfigType = None,
-                 head: OptConfigType = None,
-                 adv_head: OptConfigType = None,
                  ground_false: ConfigType = dict(type='GroundFalseTargetGenerator', sigma=2.),
                  disparity_loss: ConfigType = dict(type='SpatialKLLoss',
                                                    use_target_weight=True),
-                 trade_off: float = 1.,
                  source_disparity_weight: float = 4.,
-                 adv_grad_scale: float = 1.,
-                 adaptation_enabled: bool = True,
                  adv_head_objective: str = 'min L_F',
                  generator_objective: str = 'min L_T',
                  objective_schedule: str = 'sequential',
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None,
-                 metainfo: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            adv_head=adv_head,
-            trade_off=trade_off,
-            adv_grad_scale=adv_grad_scale,
-            adaptation_enabled=adaptation_enabled,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg,
-            metainfo=metainfo)
+                 **kwargs):
+        # backbone, neck, head, adv_head, trade_off, adv_grad_scale, adaptation_enabled, ...
+        super().__init__(**kwargs)
         self.ground_false = MODELS.build(ground_false)
         self.disparity_loss = MODELS.build(disparity_loss)
         self.source_disparity_weight = source_disparity_weight

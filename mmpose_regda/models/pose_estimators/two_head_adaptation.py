@@ -1,18 +1,18 @@
 import copy
-from typing import Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Optional, Tuple, Union
 
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
-from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.registry import MODELS
-from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
+from mmpose.utils.typing import OptConfigType, SampleList
 from ..utils import minimise_over_parts, scale_gradient
+from .domain_adaptation import DomainAdaptationEstimator
 
 Features = Tuple[Tensor, ...]
 
 
-class TwoHeadAdaptationEstimator(TopdownPoseEstimator):
+class TwoHeadAdaptationEstimator(DomainAdaptationEstimator):
     """A top-down pose estimator with a second head, adapted by three objectives per iteration.
 
     The shared machinery of RegDA (f and the adversarial regressor f') and MCD (two regressors):
@@ -33,49 +33,23 @@ class TwoHeadAdaptationEstimator(TopdownPoseEstimator):
     ``adv_grad_scale`` multiplies the gradient that the second head sends into psi
     (``_to_adv_head``), and ``adaptation_enabled`` switches Objectives 2 and 3 on; ``RegDAHook``
     schedules both.
+
+    Args:
+        adv_head (dict, optional): the second head. Defaults to a copy of ``head``'s config.
+        **kwargs: as ``DomainAdaptationEstimator`` (backbone, neck, head, trade_off, ...).
     """
-    #: The parts with their own optimizer, and the submodules of each.
-    OPTIM_PARTS = dict(generator=('backbone', 'neck'), head=('head', ), adv_head=('adv_head', ))
+    OPTIM_PARTS = dict(DomainAdaptationEstimator.OPTIM_PARTS, adv_head=('adv_head', ))
     #: The parts each objective updates.
     OBJECTIVE_PARTS = (('generator', 'head', 'adv_head'), ('adv_head', ), ('generator', ))
     #: How errors and logs name the objectives (subclasses say what each one does).
     objective_names = ('Objective 1', 'Objective 2', 'Objective 3')
 
-    def __init__(self,
-                 backbone: ConfigType,
-                 neck: OptConfigType = None,
-                 head: OptConfigType = None,
-                 adv_head: OptConfigType = None,
-                 trade_off: float = 1.,
-                 adv_grad_scale: float = 1.,
-                 adaptation_enabled: bool = True,
-                 train_cfg: OptConfigType = None,
-                 test_cfg: OptConfigType = None,
-                 data_preprocessor: OptConfigType = None,
-                 init_cfg: OptMultiConfig = None,
-                 metainfo: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            train_cfg=train_cfg,
-            test_cfg=test_cfg,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg,
-            metainfo=metainfo)
-        if head is None:
-            raise ValueError(f'{type(self).__name__} needs a `head` (the regressor f)')
+    def __init__(self, adv_head: OptConfigType = None, **kwargs):
+        super().__init__(**kwargs)
+        head = kwargs.get('head')
         self.adv_head = MODELS.build(copy.deepcopy(adv_head if adv_head is not None else head))
-        self.trade_off = trade_off
-        self.adv_grad_scale = adv_grad_scale
-        self.adaptation_enabled = adaptation_enabled
         # psi's target features (and what else Objective 3 needs), from Objective 2 to 3
         self._target_pass = None
-
-    def optim_parts(self) -> Dict[str, Sequence[str]]:
-        """Submodule names of each part, for ``RegDAOptimWrapperConstructor``."""
-        return {part: [m for m in modules if getattr(self, m, None) is not None]
-                for part, modules in self.OPTIM_PARTS.items()}
 
     def train_step(self,
                    data: Union[dict, tuple, list],

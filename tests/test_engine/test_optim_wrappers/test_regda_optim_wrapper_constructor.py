@@ -271,8 +271,8 @@ def test_amp_false_is_accepted():
     (lambda cfg: cfg.update(optimizer=sgd(0.1)), ValueError,
      r'optim_wrapper\.optimizer is a single-optimizer config.*put `optimizer` inside each '
      r'part'),
-    (lambda cfg: cfg.update(clip_grad=None), TypeError,
-     r'optim_wrapper\.clip_grad must be a part config dict \(with `optimizer`\), got None'),
+    (lambda cfg: cfg.update(clip_grad=1.0), TypeError,
+     r'optim_wrapper\.clip_grad must be a part config dict \(with `optimizer`\), got 1\.0'),
     (lambda cfg: cfg.clear(), ValueError, r'optim_wrapper has no parts'),
     (lambda cfg: cfg.update(type='OptimWrapper'), ValueError, r'set `type` inside each part'),
     (lambda cfg: cfg['head'].update(modules='head'), TypeError,
@@ -311,3 +311,16 @@ def test_build_optim_wrapper_with_the_user_config():
     neck_lrs = {g['lr'] for g in wrappers['generator'].optimizer.param_groups
                 if ids(g['params']) <= module_ids(model.neck)}
     assert neck_lrs == {0.}
+
+
+def test_a_part_set_to_none_is_dropped():
+    """A config inheriting RegDA's schedule drops f''s part for a model without f'."""
+    from mmpose_regda.models import FeatureAlignmentPoseEstimator  # noqa: F401
+    from tiny_regda import build_tiny_regda
+    model = build_tiny_regda(type='FeatureAlignmentPoseEstimator',
+                             alignment=dict(type='MultiKernelMMDLoss'))
+    cfg = dict(constructor='RegDAOptimWrapperConstructor', adv_head=None, **{
+        part: dict(optimizer=sgd(0.1)) for part in ('generator', 'head')})
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        wrappers = build_optim_wrapper(model, cfg)
+    assert list(wrappers.keys()) == ['generator', 'head']

@@ -1,13 +1,11 @@
 """The comparison rows' estimators: MCD's three steps and DANN's / DAN's single update, what each
 updates, what their losses are, and that target labels never matter."""
-import copy
-
 import pytest
 import torch
 
 import mmpose_regda  # noqa: F401
 from mmpose_regda.models.pose_estimators import heatmap_discrepancy
-from tiny_regda import (build_optim_wrapper, build_tiny_regda, corrupt_target_labels,
+from tiny_regda import (assert_target_labels_never_matter, build_optim_wrapper, build_tiny_regda,
                         grads_by_part, make_two_domain_batch, record_objectives)
 
 DANN = dict(type='FeatureAlignmentPoseEstimator',
@@ -100,14 +98,4 @@ def test_feature_alignment_warmup_trains_the_source_loss_only(monkeypatch):
 
 @pytest.mark.parametrize('method', ['mcd', 'dann', 'dan'])
 def test_target_labels_never_reach_a_loss(method):
-    model_a = build(method)
-    model_b = copy.deepcopy(model_a)
-    batch_a = make_two_domain_batch(batch_size=3, seed=1)
-    batch_b = corrupt_target_labels(make_two_domain_batch(batch_size=3, seed=1), seed=2)
-    log_a = model_a.train_step(batch_a, build_optim_wrapper(model_a, momentum=0.9))
-    log_b = model_b.train_step(batch_b, build_optim_wrapper(model_b, momentum=0.9))
-    for key in log_a:
-        assert torch.equal(log_a[key], log_b[key]), key
-    state_b = model_b.state_dict()
-    for name, value in model_a.state_dict().items():
-        assert torch.equal(value, state_b[name]), name
+    assert_target_labels_never_matter(lambda: build(method), batch_size=3)
