@@ -1,12 +1,14 @@
-# MMPose's runtime with the plugin, RegDA's optimisation, its hook and its DDP wrapper.
+# MMPose's runtime with the plugin, the adaptation methods' optimisation (one optimizer per part,
+# RegDA's schedule), their schedule hook and their DDP wrapper.
 _base_ = ['./default_runtime.py', './schedules/regda_sgd_inverse-decay.py']
 
 # Warm start of the f' -> psi gradient (0 -> 0.1) and an optional source-only warm-up.
 custom_hooks = [
     dict(type='SyncBuffersHook'),
-    dict(type='RegDAHook', warmup_iters=0, grad_scale=dict(lo=0., hi=0.1, alpha=1.,
-                                                           max_iters=1000)),
+    dict(type='AdaptationScheduleHook', warmup_iters=0,
+         grad_scale=dict(lo=0., hi=0.1, alpha=1., max_iters=1000)),
 ]
 
-# Every pass of the three objectives goes through DDP's forward (CPU: gloo, set up by the tools).
-model_wrapper_cfg = dict(type='RegDADistributedDataParallel', find_unused_parameters=True)
+# One DDP module per part (mmagic's GANs use the same): every pass through a part all-reduces
+# that part's gradients, whichever update it belongs to.
+model_wrapper_cfg = dict(type='MMSeparateDistributedDataParallel')

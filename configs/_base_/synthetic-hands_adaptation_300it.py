@@ -15,7 +15,7 @@ train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=iterations,
                  val_interval=iterations)
 custom_hooks = [
     dict(type='SyncBuffersHook'),
-    dict(type='RegDAHook', warmup_iters=0,
+    dict(type='AdaptationScheduleHook', warmup_iters=0,
          grad_scale=dict(lo=0., hi=0.1, alpha=1., max_iters=iterations // 15)),
 ]
 train_dataloader = dict(

@@ -3,4 +3,5 @@
 _base_ = ['./regda_res101_1xb32-30e_rhd-to-h3d-256x256.py']
 model = dict(type='FeatureAlignmentPoseEstimator', alignment=dict(type='MultiKernelMMDLoss'))
 optim_wrapper = dict(adv_head=None)
-custom_hooks = [dict(type='SyncBuffersHook'), dict(type='RegDAHook', grad_scale=None)]
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='AdaptationScheduleHook', grad_scale=None)]

@@ -8,5 +8,6 @@ model = dict(
 optim_wrapper = dict(adv_head=None, alignment=_base_.optim_wrapper.head)
 custom_hooks = [
     dict(type='SyncBuffersHook'),
-    dict(type='RegDAHook', grad_scale=dict(lo=0., hi=1., alpha=1., max_iters=1000)),
+    dict(type='AdaptationScheduleHook',
+         grad_scale=dict(lo=0., hi=1., alpha=1., max_iters=1000)),
 ]

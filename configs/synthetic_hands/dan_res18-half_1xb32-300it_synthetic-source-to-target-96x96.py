@@ -4,4 +4,5 @@
 _base_ = ['../_base_/synthetic-hands_adaptation_300it.py']
 model = dict(type='FeatureAlignmentPoseEstimator', alignment=dict(type='MultiKernelMMDLoss'))
 optim_wrapper = dict(adv_head=None)
-custom_hooks = [dict(type='SyncBuffersHook'), dict(type='RegDAHook', grad_scale=None)]
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='AdaptationScheduleHook', grad_scale=None)]

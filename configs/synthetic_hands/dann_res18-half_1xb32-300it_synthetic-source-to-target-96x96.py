@@ -10,5 +10,5 @@ optim_wrapper = dict(adv_head=None, alignment=_base_.optim_wrapper.head)
 # constant scaled to 300 iterations as RegDA's)
 custom_hooks = [
     dict(type='SyncBuffersHook'),
-    dict(type='RegDAHook', grad_scale=dict(lo=0., hi=1., alpha=1., max_iters=20)),
+    dict(type='AdaptationScheduleHook', grad_scale=dict(lo=0., hi=1., alpha=1., max_iters=20)),
 ]

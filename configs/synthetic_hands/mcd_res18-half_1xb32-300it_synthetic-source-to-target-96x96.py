@@ -3,4 +3,5 @@
 _base_ = ['../_base_/synthetic-hands_adaptation_300it.py']
 model = dict(type='MCDPoseEstimator')
 # MCD sends psi both heads' full gradient: no warm start of a gradient scale
-custom_hooks = [dict(type='SyncBuffersHook'), dict(type='RegDAHook', grad_scale=None)]
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='AdaptationScheduleHook', grad_scale=None)]

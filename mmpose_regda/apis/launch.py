@@ -41,26 +41,22 @@ def enable_visualization(cfg: Config, show_dir: Optional[str], show: bool = Fals
 
 
 def enable_amp(cfg: Config) -> None:
-    """Switch the config to mixed precision, or refuse with the reason.
+    """``--amp``: mixed precision, as MMPose's ``tools/train.py`` sets it.
 
-    A single optimizer becomes ``AmpOptimWrapper`` as in MMPose. A multi-optimizer config (a
-    ``constructor`` building an ``OptimWrapperDict``, as RegDA's) gets ``amp=True`` for its
-    constructor to decide: MMPose's rewrite of the top-level ``type`` would turn the dict of
-    optimizers into one broken wrapper. ``RegDAOptimWrapperConstructor`` refuses it with the
-    reason (one backward feeds several optimizers, each AMP wrapper owns its own GradScaler).
+    The top level of ``optim_wrapper`` becomes ``type='AmpOptimWrapper'`` with a dynamic loss
+    scale. For a single optimizer that is mmengine's AMP wrapper (CUDA only); for the adaptation
+    models' one-optimizer-per-part config (``constructor='PartOptimWrapperConstructor'``) it
+    switches every part to mixed precision at once, float16 with one loss scale per objective,
+    or bfloat16 with ``optim_wrapper.dtype='bfloat16'`` (also on CPU).
     """
-    import torch
-    if not torch.cuda.is_available():
-        raise RuntimeError('--amp needs a CUDA device: mmengine\'s AmpOptimWrapper refuses to '
-                           'run on CPU. Drop --amp on this machine.')
     optim_wrapper = cfg.optim_wrapper
-    if 'constructor' in optim_wrapper:
-        optim_wrapper.setdefault('amp', True)
-        return
-    wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper_type not in ('OptimWrapper', 'AmpOptimWrapper'):
-        raise ValueError(f'--amp is not supported for the optimizer wrapper type '
-                         f'`{wrapper_type}` of `optim_wrapper` in the config.')
+    if optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
+        return  # already on in the config
+    if 'constructor' not in optim_wrapper:
+        import torch
+        if not torch.cuda.is_available():
+            raise RuntimeError('--amp needs a CUDA device for this config: mmengine\'s '
+                               'AmpOptimWrapper refuses to run on CPU. Drop --amp here.')
     optim_wrapper.type = 'AmpOptimWrapper'
     optim_wrapper.setdefault('loss_scale', 'dynamic')
 

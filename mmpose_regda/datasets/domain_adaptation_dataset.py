@@ -7,13 +7,6 @@ from mmengine.dataset import BaseDataset
 from mmpose.registry import DATASETS
 
 
-def _num_keypoints(dataset) -> int:
-    meta = dataset.metainfo
-    if 'num_keypoints' in meta:
-        return int(meta['num_keypoints'])
-    return len(meta['keypoint_id2name'])
-
-
 def _dataset_name(dataset) -> str:
     return f'{dataset.metainfo.get("dataset_name", type(dataset).__name__)} ' \
         f'({getattr(dataset, "ann_file", type(dataset).__name__)})'
@@ -32,7 +25,8 @@ class DomainAdaptationDataset:
 
     The target's labels, if it has any, are carried along untouched and never read by a training
     loss (use ``UnlabeledTopdownDataset`` for a target with boxes only). Both domains must share
-    the keypoint definition: checked when built. The metainfo is the source's.
+    the keypoint definition (``AdaptationScheduleHook`` checks it with the model's heads before
+    training). The metainfo is the source's.
 
     Args:
         source (dict | Dataset): the labeled source dataset.
@@ -51,12 +45,6 @@ class DomainAdaptationDataset:
             if len(dataset) == 0:
                 raise ValueError(f'DomainAdaptationDataset: the {role} dataset '
                                  f'{_dataset_name(dataset)} is empty')
-        num_source, num_target = _num_keypoints(self.source), _num_keypoints(self.target)
-        if num_source != num_target:
-            raise ValueError(
-                'DomainAdaptationDataset: both domains must share the keypoint definition, but '
-                f'the source {_dataset_name(self.source)} has {num_source} keypoints and the '
-                f'target {_dataset_name(self.target)} has {num_target}')
         if length is not None and length <= 0:
             raise ValueError(f'DomainAdaptationDataset: length must be > 0, got {length}')
         self.length = length or max(len(self.source), len(self.target))

@@ -5,8 +5,8 @@ import os.path as osp
 import torch
 from mmengine.dist import get_rank
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
+from mmengine.runner.checkpoint import get_state_dict
 
 
 @HOOKS.register_module()
@@ -14,8 +14,8 @@ class DumpRankParamsHook(Hook):
     priority = 'VERY_LOW'
 
     def _dump(self, runner, tag):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        # the checkpoint's keys: mmengine unwraps every DDP module, also one per part
+        state = {k: v.detach().cpu().clone() for k, v in get_state_dict(runner.model).items()}
         torch.save(state, osp.join(runner.work_dir, f'params_{tag}_rank{get_rank()}.pth'))
 
     def before_train(self, runner):

@@ -5,7 +5,6 @@ import copy
 import numpy as np
 import torch
 import torch.nn as nn
-from mmengine.optim import OptimWrapperDict
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData, PixelData
 
@@ -64,12 +63,17 @@ def build_tiny_regda(seed=0, **overrides):
     return model
 
 
-def build_optim_wrapper(model, lr=0.1, momentum=0., weight_decay=0.):
+def build_optim_wrapper(model, lr=0.1, momentum=0., weight_decay=0., **options):
+    """A ``PartOptimWrapperDict`` of one SGD per part; ``options`` go to every part
+    (``accumulative_counts``, ``clip_grad``) or, for ``type``/``dtype``/``loss_scale``, to the
+    top level (mixed precision)."""
     from mmengine.optim import build_optim_wrapper
+    precision = {k: options.pop(k) for k in ('type', 'dtype', 'loss_scale') if k in options}
     sgd = dict(type='SGD', lr=lr, momentum=momentum, weight_decay=weight_decay)
     return build_optim_wrapper(model, dict(
-        constructor='RegDAOptimWrapperConstructor',
-        **{part: dict(optimizer=copy.deepcopy(sgd)) for part in model.optim_parts()}))
+        constructor='PartOptimWrapperConstructor', **precision,
+        **{part: dict(optimizer=copy.deepcopy(sgd), **copy.deepcopy(options))
+           for part in model.optim_parts()}))
 
 
 def make_samples(batch_size, generator, labeled=True):
@@ -124,20 +128,18 @@ def changed_parts(before, after):
 
 
 def record_objectives(model, monkeypatch):
-    """Spy on the estimator's updates to note which parts each objective changed."""
-    from mmpose_regda.models.pose_estimators import (feature_alignment, regda,
-                                                     two_head_adaptation)
-    from mmpose_regda.models.utils import minimise_over_parts as original
+    """Spy on the optimizer's updates to note which parts each objective changed."""
+    from mmpose_regda.engine.optim_wrappers import PartOptimWrapperDict
+    original = PartOptimWrapperDict.update_params
     record = {}
 
-    def spy(objective, losses, optim_wrapper, parts):
+    def spy(self, losses, parts, objective):
         before = parameters_by_part(model)
-        out = original(objective, losses, optim_wrapper, parts)
+        out = original(self, losses, parts, objective)
         record[objective.split(' (')[0]] = changed_parts(before, parameters_by_part(model))
         return out
 
-    for module in (two_head_adaptation, regda, feature_alignment):  # every training step
-        monkeypatch.setattr(module, 'minimise_over_parts', spy)
+    monkeypatch.setattr(PartOptimWrapperDict, 'update_params', spy)
     return record
 
 

@@ -92,7 +92,7 @@ train_dataloader = dict(batch_size=4, dataset=dict(
     source=dict(pipeline=_pipeline), target=dict(pipeline=_pipeline)))
 custom_hooks = [
     dict(type='SyncBuffersHook'),
-    dict(type='RegDAHook', warmup_iters=1, grad_scale=dict(hi=0.5, max_iters=2)),
+    dict(type='AdaptationScheduleHook', warmup_iters=1, grad_scale=dict(hi=0.5, max_iters=2)),
 ]
 optim_wrapper = dict(generator=dict(optimizer=dict(lr=0.05)), head=dict(optimizer=dict(lr=0.2)),
                      adv_head=dict(optimizer=dict(lr=0.2)))
@@ -104,10 +104,36 @@ default_hooks = dict(checkpoint=dict(interval=1))
     return config
 
 
-def test_resume_continues_exactly(pose_samples, tmp_path):
-    """2N iterations == N, resume, N more: three optimizers, schedulers and the hook's schedule."""
-    config = write_deterministic_regda_config(tmp_path)
-    options = ['--no-validate', '--cfg-options', *data_root_options(pose_samples, True)]
+#: The comparison methods on the same deterministic run (model and optimizer parts changed).
+METHOD_OVERRIDES = dict(
+    regda='',
+    mcd="""
+model = dict(_delete_=True, **{k: v for k, v in _base_.model.items()
+                               if k not in ('type', 'ground_false', 'source_disparity_weight')},
+             type='MCDPoseEstimator')
+""",
+    dann="""
+model = dict(_delete_=True, **{k: v for k, v in _base_.model.items()
+                               if k not in ('type', 'ground_false', 'source_disparity_weight')},
+             type='FeatureAlignmentPoseEstimator',
+             alignment=dict(type='DomainAdversarialLoss', in_channels=128, hidden_channels=32))
+optim_wrapper = dict(adv_head=None,
+                     alignment=dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9)))
+""")
+PARTS = dict(regda=('generator', 'head', 'adv_head'), mcd=('generator', 'head', 'adv_head'),
+             dann=('generator', 'head', 'alignment'))
+
+
+def write_method_config(tmp_path, method):
+    config = tmp_path / f'{method}_run.py'
+    config.write_text(f"_base_ = ['{write_deterministic_regda_config(tmp_path)}']\n"
+                      + METHOD_OVERRIDES[method])
+    return config
+
+
+def train_split_and_straight(pose_samples, tmp_path, config, *extra):
+    """Train 2 epochs straight, and 1 epoch + resume + 1 epoch; the two final checkpoints."""
+    options = ['--no-validate', *extra, '--cfg-options', *data_root_options(pose_samples, True)]
     run_tool([TRAIN, config, '--work-dir', tmp_path / 'straight', *options,
               'train_cfg.max_epochs=2'], tmp_path)
     run_tool([TRAIN, config, '--work-dir', tmp_path / 'split', *options,
@@ -115,15 +141,30 @@ def test_resume_continues_exactly(pose_samples, tmp_path):
     resumed = run_tool([TRAIN, config, '--work-dir', tmp_path / 'split', '--resume', *options,
                         'train_cfg.max_epochs=2'], tmp_path)
     assert 'resumed epoch: 1, iter: 2' in resumed.stdout + resumed.stderr
-    straight = torch.load(tmp_path / 'straight' / 'epoch_2.pth', map_location='cpu')
-    split = torch.load(tmp_path / 'split' / 'epoch_2.pth', map_location='cpu')
+    return (torch.load(tmp_path / 'straight' / 'epoch_2.pth', map_location='cpu'),
+            torch.load(tmp_path / 'split' / 'epoch_2.pth', map_location='cpu'))
+
+
+def assert_same_run(straight, split, parts):
     for name, value in straight['state_dict'].items():
         assert torch.equal(value, split['state_dict'][name]), name
-    for part in ('generator', 'head', 'adv_head'):
+    for part in parts:
         a, b = straight['optimizer'][part], split['optimizer'][part]
         assert a['param_groups'][0]['lr'] == b['param_groups'][0]['lr']
+        assert a['state'], part
         for key, state in a['state'].items():
             assert torch.equal(state['momentum_buffer'], b['state'][key]['momentum_buffer'])
+
+
+@pytest.mark.parametrize('method', ['regda', 'mcd', 'dann'])
+def test_resume_continues_exactly(pose_samples, tmp_path, method):
+    """2N iterations == N, resume, N more: every part's optimizer, the schedulers and the hook's
+    schedule."""
+    straight, split = train_split_and_straight(pose_samples, tmp_path,
+                                               write_method_config(tmp_path, method))
+    assert_same_run(straight, split, PARTS[method])
+    if method != 'regda':
+        return
     # the lr really decayed per iteration: 4 steps of (1 + 0.5 i)^-0.75 from 0.05
     assert straight['optimizer']['generator']['param_groups'][0]['lr'] == pytest.approx(
         0.05 * (1 + 0.5 * 4)**-0.75)
@@ -133,13 +174,38 @@ def test_resume_continues_exactly(pose_samples, tmp_path):
     assert last['adv_grad_scale'] == pytest.approx(1. / (1. + math.exp(-2 / 2)) - 0.5)
 
 
-def test_torchrun_regda_two_ranks_stay_in_sync(pose_samples, tmp_path):
-    config = tmp_path / 'regda_dump.py'
+#: A narrow ResNet-18 and head: float16 convolutions are slow on CPU.
+NARROW_MODEL = """
+model = dict(backbone=dict(stem_channels=16, base_channels=8), neck=dict(in_channels=64,
+             out_channels=(16, 16, 16)), head=dict(in_channels=16, conv_out_channels=(16, )))
+"""
+
+
+def test_amp_resume_keeps_every_objective_s_loss_scale(pose_samples, tmp_path):
+    """--amp (float16, a loss scale per objective; on CPU here): the scales and their growth
+    counts are in the checkpoint and continue on resume as if never interrupted."""
+    config = tmp_path / 'regda_narrow.py'
+    config.write_text(f"_base_ = ['{write_deterministic_regda_config(tmp_path)}']\n"
+                      + NARROW_MODEL)
+    straight, split = train_split_and_straight(pose_samples, tmp_path, config, '--amp')
+    assert_same_run(straight, split, PARTS['regda'])
+    scalers = straight['optimizer']['loss_scalers']
+    assert sorted(name.split(' (')[0] for name in scalers) == [
+        'Objective 1', 'Objective 2', 'Objective 3']
+    assert scalers == split['optimizer']['loss_scalers']
+    # 4 iterations, adaptation from the second: the growth count restarts at each overflow
+    assert all(0 <= s['_growth_tracker'] <= 4 for s in scalers.values())
+    assert max(s['_growth_tracker'] for s in scalers.values()) > 0
+
+
+@pytest.mark.parametrize('method', ['regda', 'mcd', 'dann'])
+def test_torchrun_two_ranks_stay_in_sync(pose_samples, tmp_path, method):
+    config = tmp_path / f'{method}_dump.py'
     config.write_text(
-        f"_base_ = ['{write_deterministic_regda_config(tmp_path)}']\n"
+        f"_base_ = ['{write_method_config(tmp_path, method)}']\n"
         "custom_imports = dict(imports=['mmpose_regda', 'rank_dump_hook'])\n"
-        "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='RegDAHook', warmup_iters=0,"
-        " grad_scale=1.0), dict(type='DumpRankParamsHook')]\n")
+        "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='AdaptationScheduleHook', "
+        "warmup_iters=0, grad_scale=1.0), dict(type='DumpRankParamsHook')]\n")
     work_dir = tmp_path / 'work'
     run_tool(['-m', 'torch.distributed.run', '--nproc_per_node=2',
               f'--master_port={free_port()}', TRAIN, config, '--launcher', 'pytorch',
@@ -153,5 +219,8 @@ def test_torchrun_regda_two_ranks_stay_in_sync(pose_samples, tmp_path):
         assert torch.equal(end[0][name], end[1][name]), f'{name} differs between ranks'
         if not torch.equal(start[name], end[0][name]):
             changed.add(name.split('.')[0])
-    # every part trained: psi (backbone, neck), f and f'
-    assert {'backbone', 'neck', 'head', 'adv_head'} <= changed
+    # every part trained: psi (backbone, neck), f and the method's second part
+    second = 'alignment' if method == 'dann' else 'adv_head'
+    assert {'backbone', 'neck', 'head', second} <= changed
+    checkpoint = torch.load(work_dir / 'epoch_1.pth', map_location='cpu')
+    assert set(checkpoint['state_dict']) == set(end[0])  # no `.module.` of the part wrappers

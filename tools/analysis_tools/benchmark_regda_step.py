@@ -8,11 +8,11 @@ heatmaps at 1/4 of the input) and the batch size per domain, and times these var
 ``source_only``
     ``TopdownPoseEstimator`` with psi and f, one SGD ``OptimWrapper``; one iteration is
     mmengine's ``BaseModel.train_step(source_batch, optim_wrapper)``.
-``regda_sequential`` / ``regda_joint``
-    ``RegDAPoseEstimator`` with ``objective_schedule='sequential'`` / ``'joint'`` and the
-    ``OptimWrapperDict`` of ``RegDAOptimWrapperConstructor`` (the SGD of
-    ``configs/_base_/schedules/regda_sgd_inverse-decay.py``); one iteration is
-    ``model.train_step(dict(source=..., target=...), optim_wrapper)``.
+``regda``
+    ``RegDAPoseEstimator`` and the ``PartOptimWrapperDict`` of ``PartOptimWrapperConstructor``
+    (the SGD of ``configs/_base_/schedules/regda_sgd_inverse-decay.py``); one iteration is
+    ``model.train_step(dict(source=..., target=...), optim_wrapper)``: the three objectives,
+    one update each.
 ``reference_three_pass``
     The reference implementation's iteration (three psi passes, see
     :func:`reference_three_pass_step`) on a ``RegDAPoseEstimator``'s own modules, for comparison
@@ -65,7 +65,7 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 from mmpose_regda.models.utils import scale_gradient
 
-VARIANTS = ('source_only', 'regda_sequential', 'regda_joint', 'reference_three_pass')
+VARIANTS = ('source_only', 'regda', 'reference_three_pass')
 NUM_KEYPOINTS = 21
 SEED = 0
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -76,8 +76,8 @@ MMAP_THRESHOLD = 128 * 1024  # bytes, for the CPU memory probes (see measure_mem
 
 
 # ---------------------------------------------------------------------------- models
-def model_cfg(args, regda_schedule=None):
-    """The source-only model (``regda_schedule=None``) or a RegDA one, sharing psi and f."""
+def model_cfg(args, regda=False):
+    """The source-only model or a RegDA one, sharing psi and f."""
     heatmap_size = args.input_size // 4
     cfg = dict(
         type='TopdownPoseEstimator',
@@ -99,8 +99,8 @@ def model_cfg(args, regda_schedule=None):
             decoder=dict(type='MSRAHeatmap', input_size=(args.input_size, args.input_size),
                          heatmap_size=(heatmap_size, heatmap_size), sigma=2)),
         test_cfg=dict(flip_test=False))
-    if regda_schedule is not None:
-        cfg.update(type='RegDAPoseEstimator', objective_schedule=regda_schedule)
+    if regda:
+        cfg.update(type='RegDAPoseEstimator')
     return cfg
 
 
@@ -188,7 +188,7 @@ def reference_three_pass_step(model, optim_wrapper, data):
 
     It uses the model's own data preprocessor, ``ground_false`` generator, ``disparity_loss``
     and f's ``loss_from_logits`` (which also computes the training PCK, as Objective 1 of the
-    model does), so it differs from ``regda_sequential`` only in the pass structure. Not part
+    model does), so it differs from ``regda`` only in the pass structure. Not part
     of the plugin: never train with it.
     """
     opt_psi = optim_wrapper['generator'].optimizer
@@ -249,8 +249,7 @@ def build_variant(name, args, batch):
         optim_wrapper = build_optim_wrapper(model, source_only_optim_cfg())
         source = batch['source']
         return lambda: model.train_step(source, optim_wrapper)
-    schedule = 'joint' if name == 'regda_joint' else 'sequential'
-    model = build_model(model_cfg(args, regda_schedule=schedule), device)
+    model = build_model(model_cfg(args, regda=True), device)
     optim_wrapper = build_optim_wrapper(model, regda_optim_cfg())
     if name == 'reference_three_pass':
         return lambda: reference_three_pass_step(model, optim_wrapper, batch)
@@ -480,8 +479,8 @@ def main():
               f'{mem_str:>13} '
               f'{fmt_ratio(mem["growth"] if mem else None, base_mem):>15}  '
               + ', '.join(f'{m:.4f}' for m in round_medians[name]))
-    if 'reference_three_pass' in medians and 'regda_sequential' in medians:
-        ref, seq = 'reference_three_pass', 'regda_sequential'
+    if 'reference_three_pass' in medians and 'regda' in medians:
+        ref, seq = 'reference_three_pass', 'regda'
         line = f'\n{ref} / {seq}: time {medians[ref] / medians[seq]:.2f}x'
         if ref in memory and seq in memory:
             line += f', memory {memory[ref]["growth"] / memory[seq]["growth"]:.2f}x'

@@ -3,7 +3,7 @@
 # as lr * (1 + 1e-4 * i) ** -0.75.
 _sgd = dict(type='SGD', momentum=0.9, nesterov=True, weight_decay=1e-4)
 optim_wrapper = dict(
-    constructor='RegDAOptimWrapperConstructor',
+    constructor='PartOptimWrapperConstructor',
     generator=dict(optimizer=dict(_sgd, lr=0.01)),
     head=dict(optimizer=dict(_sgd, lr=0.1)),
     adv_head=dict(optimizer=dict(_sgd, lr=0.1)))

@@ -1,3 +1,3 @@
-from .regda_hook import RegDAHook
+from .adaptation_schedule_hook import AdaptationScheduleHook
 
-__all__ = ['RegDAHook']
+__all__ = ['AdaptationScheduleHook']

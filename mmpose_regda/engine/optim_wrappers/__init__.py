@@ -1,3 +1,4 @@
-from .regda_optim_wrapper_constructor import DEFAULT_OPTIM_PARTS, RegDAOptimWrapperConstructor
+from .part_optim_wrapper_constructor import PartOptimWrapperConstructor
+from .part_optim_wrapper_dict import PartOptimWrapperDict
 
-__all__ = ['DEFAULT_OPTIM_PARTS', 'RegDAOptimWrapperConstructor']
+__all__ = ['PartOptimWrapperConstructor', 'PartOptimWrapperDict']

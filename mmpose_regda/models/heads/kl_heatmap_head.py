@@ -91,17 +91,12 @@ class KLHeatmapHead(HeatmapHead):
                          train_cfg: ConfigType = {}) -> dict:
         """:meth:`loss` on logits already computed (RegDA reuses f's source logits)."""
         gt_heatmaps = torch.stack([d.gt_fields.heatmaps for d in batch_data_samples])
-        if gt_heatmaps.shape[1] != logits.shape[1]:
-            raise ValueError(
-                f'{type(self).__name__}: the data has {gt_heatmaps.shape[1]} keypoints but the '
-                f'head predicts {logits.shape[1]} (out_channels); set the head\'s out_channels '
-                'to the dataset\'s number of keypoints')
         keypoint_weights = torch.cat(
             [d.gt_instance_labels.keypoint_weights for d in batch_data_samples])
         losses = dict(loss_kpt=self.loss_module(logits, gt_heatmaps, keypoint_weights))
         if train_cfg.get('compute_acc', True):
             _, avg_acc, _ = pose_pck_accuracy(
-                output=to_numpy(spatial_softmax(logits.detach())),
+                output=to_numpy(spatial_softmax(logits.detach().float())),  # numpy: no bf16
                 target=to_numpy(gt_heatmaps),
                 mask=to_numpy(keypoint_weights) > 0)
             losses['acc_pose'] = torch.tensor(avg_acc, device=gt_heatmaps.device)

@@ -1,12 +1,11 @@
-from typing import Callable, Dict, Optional, Union
+from typing import Dict
 
 import torch
-from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, SampleList
-from ..utils import minimise_over_parts, scale_gradient
+from ..utils import scale_gradient, unwrap
 from .domain_adaptation import DomainAdaptationEstimator
 
 
@@ -24,9 +23,9 @@ class FeatureAlignmentPoseEstimator(DomainAdaptationEstimator):
     reference library does for DANN and DAN), and its feature maps are average-pooled to one
     vector per image before the alignment: the methods align the distribution of the
     generator's global features, as they do for classifiers. The alignment's gradient into psi
-    is multiplied by ``adv_grad_scale``, which ``RegDAHook`` warms up from 0 (DANN's schedule of
-    the gradient reversal's coefficient); DANN's reversal itself lives in its loss. Target
-    labels are never read: only the target images go into the pass.
+    is multiplied by ``adv_grad_scale``, which ``AdaptationScheduleHook`` warms up from 0
+    (DANN's schedule of the gradient reversal's coefficient); DANN's reversal itself lives in
+    its loss. Target labels are never read: only the target images go into the pass.
 
     Args:
         alignment (dict): the alignment loss; it returns a dict of log variables whose
@@ -43,37 +42,27 @@ class FeatureAlignmentPoseEstimator(DomainAdaptationEstimator):
         super().__init__(**kwargs)
         self.alignment = MODELS.build(alignment)
 
-    def train_step(self,
-                   data: Union[dict, tuple, list],
-                   optim_wrapper: OptimWrapperDict,
-                   forward: Optional[Callable] = None) -> Dict[str, Tensor]:
-        """One update on ``data = dict(source=..., target=...)`` (``forward`` as in
-        ``TwoHeadAdaptationEstimator.train_step``: DDP passes itself)."""
-        forward = forward if forward is not None else self
-        source = self.data_preprocessor(data['source'], True)
-        parts = list(optim_wrapper.keys())
+    def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
+        """One update on ``data = dict(source=..., target=...)`` (``optim_wrapper``: a
+        ``PartOptimWrapperDict``): the source loss alone during the warm-up, then the source
+        loss and the alignment together, over every part."""
+        source, target_inputs = self.split_domains(data)
         if not self.adaptation_enabled:
-            return minimise_over_parts(
-                'Source loss (psi, f)',
-                forward(source['inputs'], source['data_samples'], mode='source_loss'),
-                optim_wrapper, [p for p in parts if p != 'alignment'])
-        # Only the target images: target labels, if the dataset has any, never reach a loss.
-        target_inputs = self.data_preprocessor(data['target'], True)['inputs']
-        return minimise_over_parts(
-            f'Source loss + {type(self.alignment).__name__}',
-            forward(torch.cat((source['inputs'], target_inputs)), source['data_samples'],
-                    mode='aligned_loss'), optim_wrapper, parts)
-
-    def forward(self, inputs, data_samples: Optional[SampleList] = None, mode: str = 'tensor'):
-        """mmengine's modes, plus the two training passes (each through DDP forward)."""
-        if mode == 'source_loss':
-            return self.source_loss(self.extract_feat(inputs), data_samples)
-        if mode == 'aligned_loss':
-            return self.aligned_loss(inputs, data_samples)
-        return super().forward(inputs, data_samples, mode)
+            with optim_wrapper.optim_context(self):
+                losses = self.source_loss(self.extract_feat(source['inputs']),
+                                          source['data_samples'])
+            return optim_wrapper.update_params(losses, parts=('generator', 'head'),
+                                               objective='Source loss (psi, f)')
+        with optim_wrapper.optim_context(self):
+            losses = self.aligned_loss(torch.cat((source['inputs'], target_inputs)),
+                                       source['data_samples'])
+        return optim_wrapper.update_params(
+            losses, parts=tuple(optim_wrapper.keys()),  # every part: psi, f, the alignment's
+            objective=f'Source loss + {type(unwrap(self.alignment)).__name__}')
 
     def source_loss(self, feats, data_samples: SampleList) -> Dict[str, Tensor]:
-        supervised = self.head.loss(feats, data_samples, self.train_cfg)
+        supervised = unwrap(self.head).loss_from_logits(self.head(feats), data_samples,
+                                                        self.train_cfg)
         losses = dict(loss_source=supervised['loss_kpt'])
         if 'acc_pose' in supervised:
             losses['acc_pose'] = supervised['acc_pose']

@@ -6,7 +6,7 @@ from torch import Tensor
 from mmpose.registry import MODELS
 from mmpose.utils.typing import SampleList
 from ..heads.kl_heatmap_head import spatial_softmax
-from ..utils import frozen_parameters
+from ..utils import frozen, unwrap
 from .two_head_adaptation import Features, TwoHeadAdaptationEstimator
 
 
@@ -23,15 +23,15 @@ class MCDPoseEstimator(TwoHeadAdaptationEstimator):
     r"""Maximum Classifier Discrepancy (Saito et al., CVPR 2018) for heatmap regression.
 
     Two regressors f = ``head`` and f2 = ``adv_head`` on psi's features play against psi on the
-    target, through the discrepancy :math:`d` of :func:`heatmap_discrepancy`:
+    target, through the discrepancy :math:`d` of :func:`heatmap_discrepancy`; one iteration is
+    MCD's three steps, one update each (:meth:`train_step`):
 
-    - Objective 1 (MCD's step A), updates psi, f, f2: both heads learn the source labels,
+    - Step A, updates psi, f, f2: both heads learn the source labels,
       :math:`L_T(f(\psi(x_s)), y_s) + L_T(f_2(\psi(x_s)), y_s)`.
-    - Objective 2 (step B), updates f and f2 with psi fixed: they stay right on the source and
-      disagree on the target, :math:`L_T^s(f) + L_T^s(f_2) - \eta\, d(f(\psi(x_t)),
-      f_2(\psi(x_t)))`.
-    - Objective 3 (step C), updates psi only: :math:`\eta\, d(f(\psi(x_t)), f_2(\psi(x_t)))` with
-      both heads frozen, moving the target features to where the heads agree.
+    - Step B, updates f and f2 with psi fixed: they stay right on the source and disagree on the
+      target, :math:`L_T^s(f) + L_T^s(f_2) - \eta\, d(f(\psi(x_t)), f_2(\psi(x_t)))`.
+    - Step C, updates psi only: :math:`\eta\, d(f(\psi(x_t)), f_2(\psi(x_t)))` with both heads
+      frozen, moving the target features to where the heads agree.
 
     MCD repeats step C ``num_k`` times (4 in its code); here it runs once per iteration, so that
     every method of the comparison updates psi the same number of times per iteration. Step B
@@ -43,58 +43,62 @@ class MCDPoseEstimator(TwoHeadAdaptationEstimator):
             to disagree), ``trade_off`` the weight of the discrepancy. ``adv_grad_scale`` is
             not used: both heads send psi their full gradient, as in MCD.
     """
-    OBJECTIVE_PARTS = (('generator', 'head', 'adv_head'), ('head', 'adv_head'), ('generator', ))
-    objective_names = ('Objective 1 (source: psi, f, f2)',
-                       'Objective 2 (f, f2: source loss, maximise target discrepancy)',
-                       'Objective 3 (psi: minimise target discrepancy)')
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        # the source batch of Objective 1, for Objective 2's source term
-        self._source_batch = None
+    def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
+        """MCD's steps A, B and C on ``data = dict(source=..., target=...)``, one update each
+        (``optim_wrapper``: a ``PartOptimWrapperDict``). Returns the log variables of all."""
+        source, target_inputs = self.split_domains(data)
 
-    def _source_losses(self, feats: Features, data_samples: SampleList) -> Dict[str, Tensor]:
+        # Step A: psi, f and f2 learn the labeled source
+        with optim_wrapper.optim_context(self):
+            losses = self.source_losses(self.extract_feat(source['inputs']),
+                                        source['data_samples'])
+        log_vars = optim_wrapper.update_params(losses, parts=('generator', 'head', 'adv_head'),
+                                               objective='Step A (source: psi, f, f2)')
+        if not self.adaptation_enabled:  # the warm-up trains step A alone
+            return log_vars
+
+        # Step B: f and f2 keep the source right and disagree on the target, psi fixed
+        with optim_wrapper.optim_context(self):
+            with torch.no_grad():  # psi has changed since step A
+                source_feats = self.extract_feat(source['inputs'])
+            target_feats = self.extract_feat(target_inputs)
+            losses = self.step_b(source_feats, source['data_samples'], target_feats)
+        log_vars.update(optim_wrapper.update_params(
+            losses, parts=('head', 'adv_head'),
+            objective='Step B (f, f2: source loss, maximise target discrepancy)'))
+
+        # Step C: psi moves the same target features to where the two heads agree
+        with optim_wrapper.optim_context(self):
+            with frozen(self.head) as head, frozen(self.adv_head) as adv_head:
+                discrepancy = heatmap_discrepancy(head(target_feats), adv_head(target_feats))
+            losses = dict(loss_discrepancy=self.trade_off * discrepancy)
+        log_vars.update(optim_wrapper.update_params(
+            losses, parts=('generator', ), objective='Step C (psi: minimise target discrepancy)'))
+        return log_vars
+
+    def source_losses(self, feats: Features, data_samples: SampleList) -> Dict[str, Tensor]:
+        """L_T of f and of f2 on the source labels (and f's training accuracy)."""
         losses = {}
         for name, head in (('loss_source', self.head), ('loss_source_f2', self.adv_head)):
-            logits = head.forward(feats)
-            supervised = head.loss_from_logits(logits, data_samples, self.train_cfg)
+            supervised = unwrap(head).loss_from_logits(head(feats), data_samples, self.train_cfg)
             losses[name] = supervised['loss_kpt']
             if head is self.head and 'acc_pose' in supervised:
                 losses['acc_pose'] = supervised['acc_pose']
         return losses
 
-    def objective_1(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
-        """Step A: both heads learn the source labels with psi."""
-        self._source_batch = (inputs, data_samples)
-        feats = self.extract_feat(inputs)
-        return self._source_losses(feats, data_samples)
-
-    def objective_2(self, inputs: Tensor) -> Dict[str, Tensor]:
-        """Step B: the heads keep the source right and disagree on the target."""
-        if self._source_batch is None:
-            raise RuntimeError('MCDPoseEstimator: Objective 2 keeps the heads right on the '
-                               'source batch of Objective 1; call objective_1 first')
-        source_inputs, data_samples = self._source_batch
-        self._source_batch = None
-        with torch.no_grad():
-            source_feats = self.extract_feat(source_inputs)
-        losses = self._source_losses(source_feats, data_samples)
-        losses.pop('acc_pose', None)
-        target_feats = self.extract_feat(inputs)
-        self._target_pass = target_feats
-        # detached: the heads learn from Objective 2, psi does not
+    def step_b(self, source_feats: Features, data_samples: SampleList,
+               target_feats: Features) -> Dict[str, Tensor]:
+        """The heads' source losses minus their target discrepancy, on features psi does not
+        learn from (the target's detached; each domain through the heads on its own, as MCD)."""
+        no_accuracy = dict(self.train_cfg, compute_acc=False)
+        losses = {}
+        for name, head in (('loss_heads_source', self.head),
+                           ('loss_heads_source_f2', self.adv_head)):
+            losses[name] = unwrap(head).loss_from_logits(head(source_feats), data_samples,
+                                                         no_accuracy)['loss_kpt']
         detached = tuple(feat.detach() for feat in target_feats)
-        discrepancy = heatmap_discrepancy(self.head.forward(detached),
-                                          self.adv_head.forward(detached))
+        discrepancy = heatmap_discrepancy(self.head(detached), self.adv_head(detached))
         losses['loss_discrepancy_negated'] = -self.trade_off * discrepancy
         losses['discrepancy_target'] = discrepancy.detach()
-        return {name.replace('loss_source', 'loss_heads_source'): value
-                for name, value in losses.items()}
-
-    def objective_3(self) -> Dict[str, Tensor]:
-        """Step C: psi moves the target features to where the two heads agree."""
-        feats = self._pop_target_pass()
-        with frozen_parameters(self.head), frozen_parameters(self.adv_head):
-            discrepancy = heatmap_discrepancy(self.head.forward(feats),
-                                              self.adv_head.forward(feats))
-        return dict(loss_discrepancy=self.trade_off * discrepancy)
+        return losses

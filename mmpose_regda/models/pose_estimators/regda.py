@@ -1,13 +1,12 @@
-from typing import Callable, Dict, NamedTuple, Optional, Union
+from typing import Callable, Dict, NamedTuple
 
 import torch
-from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, SampleList
 from ..task_modules import GroundFalseTargets, keypoint_disparity
-from ..utils import frozen_parameters, minimise_over_parts
+from ..utils import frozen, unwrap
 from .two_head_adaptation import Features, TwoHeadAdaptationEstimator
 
 
@@ -47,8 +46,9 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
     so a trained RegDA model predicts like the ``TopdownPoseEstimator`` it extends, and a
     source-only checkpoint with the same backbone, neck and head loads into it key for key.
 
-    One training iteration runs the three objectives of section 4.4, each a minimisation with its
-    own update (one optimizer per part, see ``RegDAOptimWrapperConstructor``):
+    One training iteration runs the three objectives of section 4.4 in order (:meth:`train_step`),
+    each a minimisation with its own update (one optimizer per part, see
+    ``PartOptimWrapperConstructor``):
 
     - Objective 1 (Eq. 12), updates psi, f, f':
       :math:`L_T(f(\psi(x_s)), y_s) + w_s \eta L_T(f'(\psi(x_s)), J(f(\psi(x_s))))`.
@@ -71,9 +71,11 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
     objective updates, the gradient scale) is the same machinery.
 
     Between psi and f' sits a gradient scale (identity forward): ``adv_grad_scale`` multiplies the
-    gradient that f''s losses send into psi. ``RegDAHook`` warms it up from 0 (the reference's
-    ``WarmStartGradientLayer``) and also switches the adaptation on after an optional source-only
-    warm-up (``adaptation_enabled``); without the hook both stay at their initial values.
+    gradient that f''s losses send into psi. ``AdaptationScheduleHook`` warms it up from 0 (the
+    reference's
+    ``WarmStartGradientLayer``) and also switches the adaptation on after an optional
+    source-only warm-up (``adaptation_enabled``); without the hook both stay at their initial
+    values.
 
     Args:
         backbone, neck, head: as ``TopdownPoseEstimator``; ``head`` is f (a ``KLHeatmapHead``).
@@ -90,13 +92,6 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         adaptation_enabled (bool): initial state; False trains Objective 1 only.
         adv_head_objective (str): f''s objective on the target (Objective 2), see above.
         generator_objective (str): psi's objective on the target (Objective 3), see above.
-        objective_schedule (str): ``'sequential'`` (default) runs the objectives one after the
-            other as above, three updates per iteration. ``'joint'`` runs source and target
-            through psi as one batch and the three objectives in one backward and one update,
-            each objective still reaching only its own parts (Objective 2 reads detached
-            features, Objective 3 runs f' with frozen parameters): the paper's "optimized
-            simultaneously", cheaper, but Objectives 2 and 3 see the parameters before
-            Objective 1's update and psi's batch norm mixes the two domains.
     """
     #: The target objectives of Table 3's rows, (f' in Objective 2, psi in Objective 3).
     GAMES = dict(regda=('min L_F', 'min L_T'), dd=('max L_T', 'min L_T'),
@@ -109,17 +104,12 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
                  source_disparity_weight: float = 4.,
                  adv_head_objective: str = 'min L_F',
                  generator_objective: str = 'min L_T',
-                 objective_schedule: str = 'sequential',
                  **kwargs):
         # backbone, neck, head, adv_head, trade_off, adv_grad_scale, adaptation_enabled, ...
         super().__init__(**kwargs)
         self.ground_false = MODELS.build(ground_false)
         self.disparity_loss = MODELS.build(disparity_loss)
         self.source_disparity_weight = source_disparity_weight
-        if objective_schedule not in ('sequential', 'joint'):
-            raise ValueError('RegDAPoseEstimator: objective_schedule must be "sequential" or '
-                             f'"joint", got {objective_schedule!r}')
-        self.objective_schedule = objective_schedule
         self.adv_head_objective = _TargetObjective.parse('adv_head_objective', adv_head_objective)
         self.generator_objective = _TargetObjective.parse('generator_objective',
                                                           generator_objective)
@@ -131,43 +121,49 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
             f'Objective 2 (target: f\' {self.adv_head_objective.describe()})',
             f'Objective 3 (target: psi {self.generator_objective.describe()})')
 
-    # ------------------------------------------------------------------ training step
-    def train_step(self,
-                   data: Union[dict, tuple, list],
-                   optim_wrapper: OptimWrapperDict,
-                   forward: Optional[Callable] = None) -> Dict[str, Tensor]:
-        """One RegDA iteration on ``data = dict(source=..., target=...)``: the three objectives
-        one after the other (``TwoHeadAdaptationEstimator.train_step``), or, with the joint
-        schedule, in one update."""
-        if self.objective_schedule != 'joint' or not self.adaptation_enabled:
-            return super().train_step(data, optim_wrapper, forward)
-        forward = forward if forward is not None else self
-        source = self.data_preprocessor(data['source'], True)
-        # Only the target images: target labels, if the dataset has any, never reach a loss.
-        target_inputs = self.data_preprocessor(data['target'], True)['inputs']
-        return minimise_over_parts('Objectives 1-3 (joint)',
-                                   forward(torch.cat((source['inputs'], target_inputs)),
-                                           source['data_samples'], mode='joint_objectives'),
-                                   optim_wrapper, ('generator', 'head', 'adv_head'))
+    def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
+        """One iteration of section 4.4 on ``data = dict(source=..., target=...)``: Objectives
+        1, 2 and 3 in order, one update each (``optim_wrapper``: a ``PartOptimWrapperDict``).
+        Returns the log variables of every objective."""
+        source, target_inputs = self.split_domains(data)
 
-    def forward(self, inputs, data_samples: Optional[SampleList] = None, mode: str = 'tensor'):
-        """The base class's modes, plus the joint schedule's single pass."""
-        if mode == 'joint_objectives':
-            return self.joint_objectives(inputs, data_samples)
-        return super().forward(inputs, data_samples, mode)
+        # Objective 1 (Eq. 12): psi, f and f' on the labeled source
+        with optim_wrapper.optim_context(self):
+            losses = self.objective_1(source['inputs'], source['data_samples'])
+        log_vars = optim_wrapper.update_params(
+            losses, parts=('generator', 'head', 'adv_head'), objective=self.objective_names[0])
+        if not self.adaptation_enabled:  # the warm-up trains Objective 1 alone
+            return log_vars
 
-    def objective_1(self, inputs: Tensor, data_samples: SampleList,
-                    feats: Optional[Features] = None) -> Dict[str, Tensor]:
+        # Objective 2 (Eq. 13): f' alone, on the target features and f's pseudo targets
+        with optim_wrapper.optim_context(self):
+            target_feats = self.extract_feat(target_inputs)
+            with torch.no_grad():
+                target_logits = self.head(target_feats)
+            pseudo_targets = self.ground_false(target_logits)
+            losses = self.objective_2(target_feats, target_logits, pseudo_targets)
+        log_vars.update(optim_wrapper.update_params(
+            losses, parts=('adv_head', ), objective=self.objective_names[1]))
+
+        # Objective 3 (Eq. 14): psi alone, through f' as Objective 2 left it, on the same
+        # features and pseudo targets (psi has not changed since they were computed)
+        with optim_wrapper.optim_context(self):
+            losses = self.objective_3(target_feats, pseudo_targets)
+        log_vars.update(optim_wrapper.update_params(
+            losses, parts=('generator', ), objective=self.objective_names[2]))
+        return log_vars
+
+    def objective_1(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """Eq. 12 on the source batch: f learns the labels, f' learns to agree with f."""
-        if feats is None:
-            feats = self.extract_feat(inputs)
-        logits = self.head.forward(feats)
-        supervised = self.head.loss_from_logits(logits, data_samples, self.train_cfg)
-        pseudo = self.ground_false(logits.detach())
-        adv_logits = self.adv_head.forward(self._to_adv_head(feats))
+        feats = self.extract_feat(inputs)
+        logits = self.head(feats)
+        supervised = unwrap(self.head).loss_from_logits(logits, data_samples, self.train_cfg)
+        pseudo_targets = self.ground_false(logits.detach())
+        adv_logits = self.adv_head(self._to_adv_head(feats))
         keypoint_weights = torch.cat(
             [d.gt_instance_labels.keypoint_weights for d in data_samples])
-        disparity = self.disparity_loss(adv_logits, pseudo.ground_truth, keypoint_weights)
+        disparity = self.disparity_loss(adv_logits, pseudo_targets.ground_truth,
+                                        keypoint_weights)
         losses = dict(
             loss_source=supervised['loss_kpt'],
             loss_source_disparity=self.source_disparity_weight * self.trade_off * disparity,
@@ -176,36 +172,22 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
             losses['acc_pose'] = supervised['acc_pose']
         return losses
 
-    def objective_2(self, inputs: Tensor,
-                    feats: Optional[Features] = None) -> Dict[str, Tensor]:
-        """Eq. 13 on the target batch: f' moves towards where f's mistakes would be."""
-        if feats is None:
-            feats = self.extract_feat(inputs)
-        with torch.no_grad():
-            logits = self.head.forward(feats)
-        pseudo = self.ground_false(logits)
-        self._target_pass = (feats, pseudo)
-        # detached: f' learns from Objective 2, psi does not
-        adv_logits = self.adv_head.forward(tuple(feat.detach() for feat in feats))
-        losses = self.adv_head_objective(self.disparity_loss, adv_logits, pseudo, self.trade_off)
-        losses['disparity_target'] = keypoint_disparity(adv_logits.detach(), logits)
+    def objective_2(self, target_feats: Features, target_logits: Tensor,
+                    pseudo_targets: GroundFalseTargets) -> Dict[str, Tensor]:
+        """Eq. 13 on the target: f' moves towards where f's mistakes would be (RegDA's game;
+        ``adv_head_objective`` for the others). The features are detached: psi does not learn
+        from this objective."""
+        adv_logits = self.adv_head(tuple(feat.detach() for feat in target_feats))
+        losses = self.adv_head_objective(self.disparity_loss, adv_logits, pseudo_targets,
+                                         self.trade_off)
+        losses['disparity_target'] = keypoint_disparity(adv_logits.detach(), target_logits)
         return losses
 
-    def objective_3(self) -> Dict[str, Tensor]:
-        """Eq. 14 on the same target features: psi moves them to where f' agrees with f."""
-        feats, pseudo = self._pop_target_pass()
-        with frozen_parameters(self.adv_head):
-            adv_logits = self.adv_head.forward(self._to_adv_head(feats))
-        return self.generator_objective(self.disparity_loss, adv_logits, pseudo, self.trade_off)
-
-    def joint_objectives(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
-        """All three objectives from one psi pass over ``cat(source, target)``; their sum's
-        gradient gives each part exactly its objectives' gradients (see the class docstring)."""
-        num_source = len(data_samples)
-        feats = self.extract_feat(inputs)
-        source_feats = tuple(feat[:num_source] for feat in feats)
-        target_feats = tuple(feat[num_source:] for feat in feats)
-        losses = self.objective_1(None, data_samples, feats=source_feats)
-        losses.update(self.objective_2(None, feats=target_feats))
-        losses.update(self.objective_3())
-        return losses
+    def objective_3(self, target_feats: Features,
+                    pseudo_targets: GroundFalseTargets) -> Dict[str, Tensor]:
+        """Eq. 14 on the target: psi moves its features to where f' agrees with f (RegDA's
+        game; ``generator_objective`` for the others), f' held fixed."""
+        with frozen(self.adv_head) as adv_head:
+            adv_logits = adv_head(self._to_adv_head(target_feats))
+        return self.generator_objective(self.disparity_loss, adv_logits, pseudo_targets,
+                                        self.trade_off)

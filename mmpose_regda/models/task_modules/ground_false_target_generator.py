@@ -54,9 +54,9 @@ class GroundFalseTargetGenerator:
       :math:`\sum_{a \in A, a \ne \hat y_k} \mathcal{H}(a)`, normalised, A the rectangle of
       positions where keypoints can appear.
 
-    Everything is computed in one batched pass on the input's device and dtype: each Gaussian is
-    the outer product of two 1-D Gaussians, the sum over the other keypoints is the sum over all
-    minus one's own, and the sum over A is separable too.
+    Everything is computed in one batched pass on the input's device, in float32 or wider: each
+    Gaussian is the outer product of two 1-D Gaussians, the sum over the other keypoints is the
+    sum over all minus one's own, and the sum over A is separable too.
 
     Args:
         sigma (float): Gaussian std in heatmap pixels (paper: 2 on 64 x 64 heatmaps).
@@ -127,7 +127,10 @@ class GroundFalseTargetGenerator:
             raise ValueError('GroundFalseTargetGenerator expects heatmaps of shape '
                              f'(B, K, H, W), got {tuple(heatmaps.shape)}')
         num_keypoints, height, width = heatmaps.shape[1:]
-        dtype = heatmaps.dtype if heatmaps.is_floating_point() else torch.float32
+        # at least float32: under float16 autocast small Gaussian tails and the sum of 20 of
+        # them would lose their precision
+        dtype = (torch.promote_types(heatmaps.dtype, torch.float32)
+                 if heatmaps.is_floating_point() else torch.float32)
         keypoints = heatmap_argmax(heatmaps)
         own = self.gaussians(keypoints, height, width, dtype)
         if self.region is not None:

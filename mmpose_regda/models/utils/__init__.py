@@ -1,4 +1,4 @@
-from .gradient_scale import frozen_parameters, scale_gradient
-from .objective_update import minimise_over_parts
+from .gradient_scale import scale_gradient
+from .model_parts import frozen, unwrap, unwrapped_children
 
-__all__ = ['frozen_parameters', 'minimise_over_parts', 'scale_gradient']
+__all__ = ['frozen', 'scale_gradient', 'unwrap', 'unwrapped_children']

@@ -23,41 +23,33 @@ def test_mcd_steps_update_the_parts_of_maximum_classifier_discrepancy(monkeypatc
     record = record_objectives(model, monkeypatch)
     log_vars = model.train_step(make_two_domain_batch(), build_optim_wrapper(model))
     assert record == {
-        'Objective 1': {'generator', 'head', 'adv_head'},  # step A: source, everything
-        'Objective 2': {'head', 'adv_head'},  # step B: the heads disagree on the target
-        'Objective 3': {'generator'},  # step C: psi makes them agree
+        'Step A': {'generator', 'head', 'adv_head'},  # source, everything
+        'Step B': {'head', 'adv_head'},  # the heads disagree on the target
+        'Step C': {'generator'},  # psi makes them agree
     }
     assert {'loss_source', 'loss_source_f2', 'loss_heads_source', 'loss_heads_source_f2',
             'loss_discrepancy_negated', 'loss_discrepancy', 'discrepancy_target'} <= set(log_vars)
 
 
-def test_mcd_objectives_are_the_discrepancy_by_hand():
+def test_mcd_step_b_is_the_heads_source_losses_minus_the_discrepancy_by_hand():
     model = build('mcd', trade_off=0.5)
     batch = make_two_domain_batch()
     source = model.data_preprocessor(batch['source'], True)
-    target = model.data_preprocessor(batch['target'], True)['inputs']
-    model.objective_1(source['inputs'], source['data_samples'])
-    objective_2 = model.objective_2(target)
-    feats = model.extract_feat(target)
-    discrepancy = heatmap_discrepancy(model.head.forward(feats), model.adv_head.forward(feats))
-    torch.testing.assert_close(objective_2['loss_discrepancy_negated'], -0.5 * discrepancy)
+    target_feats = model.extract_feat(model.data_preprocessor(batch['target'], True)['inputs'])
+    with torch.no_grad():  # as train_step: psi has changed since step A
+        source_feats = model.extract_feat(source['inputs'])
+    step_b = model.step_b(source_feats, source['data_samples'], target_feats)
+    discrepancy = heatmap_discrepancy(model.head(target_feats), model.adv_head(target_feats))
+    torch.testing.assert_close(step_b['loss_discrepancy_negated'], -0.5 * discrepancy)
     # the heads' source terms are each head's L_T on the source labels
-    source_feats = model.extract_feat(source['inputs'])
     for name, head in (('loss_heads_source', model.head),
                        ('loss_heads_source_f2', model.adv_head)):
         expected = head.loss(source_feats, source['data_samples'])['loss_kpt']
-        torch.testing.assert_close(objective_2[name], expected)
+        torch.testing.assert_close(step_b[name], expected)
     model.zero_grad()
-    objective_3 = model.objective_3()
-    torch.testing.assert_close(objective_3['loss_discrepancy'], 0.5 * discrepancy)
-    objective_3['loss_discrepancy'].backward()
-    assert grads_by_part(model) == dict(generator=True, head=False, adv_head=False)
-
-
-def test_mcd_objective_2_needs_objective_1_first():
-    model = build('mcd')
-    with pytest.raises(RuntimeError, match='call objective_1 first'):
-        model.objective_2(torch.zeros(2, 3, 32, 32))
+    sum(v for k, v in step_b.items() if k.startswith('loss')).backward()
+    # psi learns nothing from step B, not even through the (not detached) target features
+    assert grads_by_part(model) == dict(generator=False, head=True, adv_head=True)
 
 
 @pytest.mark.parametrize('method, parts', [('dann', {'generator', 'head', 'alignment'}),
@@ -72,7 +64,8 @@ def test_feature_alignment_is_one_update_of_every_part(method, parts, monkeypatc
 
 
 def test_dann_psi_gets_no_alignment_gradient_at_scale_zero_while_the_discriminator_learns():
-    """The warm start of the reversal coefficient (RegDAHook) scales only what reaches psi."""
+    """The warm start of the reversal coefficient (AdaptationScheduleHook) scales only what
+    reaches psi."""
     batch = make_two_domain_batch(batch_size=3)
     grads = {}
     for scale in (0., 1.):

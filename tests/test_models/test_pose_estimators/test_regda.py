@@ -6,7 +6,6 @@ import pytest
 import torch
 
 import mmpose_regda  # noqa: F401
-from mmpose_regda.models.pose_estimators import two_head_adaptation
 from tiny_regda import (assert_target_labels_never_matter, build_optim_wrapper, build_tiny_regda,
                         grads_by_part, make_two_domain_batch, record_objectives)
 
@@ -28,21 +27,38 @@ def target_inputs(model, batch):
     return model.data_preprocessor(batch['target'], True)['inputs']
 
 
+def target_pass(model, batch):
+    """What train_step hands Objectives 2 and 3: psi's target features, f's target logits and
+    their pseudo targets."""
+    feats = model.extract_feat(target_inputs(model, batch))
+    with torch.no_grad():
+        logits = model.head(feats)
+    return feats, logits, model.ground_false(logits)
+
+
 def test_objective_2_gradients_reach_only_adv_head():
     model = build_tiny_regda()
-    batch = make_two_domain_batch()
-    losses = model.objective_2(target_inputs(model, batch))
-    losses['loss_ground_false'].backward()
+    feats, logits, pseudo = target_pass(model, make_two_domain_batch())
+    model.objective_2(feats, logits, pseudo)['loss_ground_false'].backward()
     assert grads_by_part(model) == dict(generator=False, head=False, adv_head=True)
 
 
 def test_objective_3_gradients_reach_only_generator():
     model = build_tiny_regda()
-    batch = make_two_domain_batch()
-    model.objective_2(target_inputs(model, batch))
-    model.objective_3()['loss_ground_truth'].backward()
+    feats, _, pseudo = target_pass(model, make_two_domain_batch())
+    model.objective_3(feats, pseudo)['loss_ground_truth'].backward()
     assert grads_by_part(model) == dict(generator=True, head=False, adv_head=False)
     assert all(p.requires_grad for p in model.adv_head.parameters())  # unfrozen again
+
+
+def test_objectives_2_and_3_share_one_target_pass_of_psi(monkeypatch):
+    """psi runs once on the source and once on the target per iteration."""
+    model = build_tiny_regda()
+    calls = []
+    original = model.backbone.forward
+    monkeypatch.setattr(model.backbone, 'forward', lambda x: calls.append(len(x)) or original(x))
+    model.train_step(make_two_domain_batch(batch_size=3), build_optim_wrapper(model))
+    assert calls == [3, 3]
 
 
 def test_gradient_scale_multiplies_what_f_prime_sends_into_psi():
@@ -50,16 +66,15 @@ def test_gradient_scale_multiplies_what_f_prime_sends_into_psi():
     grads = {}
     for scale in (1., 0.25, 0.):
         model = build_tiny_regda(adv_grad_scale=scale)
-        model.objective_2(target_inputs(model, batch))
-        model.objective_3()['loss_ground_truth'].backward()
+        feats, _, pseudo = target_pass(model, batch)
+        model.objective_3(feats, pseudo)['loss_ground_truth'].backward()
         grads[scale] = model.backbone.layers[0].weight.grad.clone()
     torch.testing.assert_close(grads[0.25], 0.25 * grads[1.])
     assert grads[0.].abs().sum() == 0
 
 
-@pytest.mark.parametrize('schedule', ['sequential', 'joint'])
-def test_target_labels_never_reach_a_loss(schedule):
-    assert_target_labels_never_matter(lambda: build_tiny_regda(objective_schedule=schedule))
+def test_target_labels_never_reach_a_loss():
+    assert_target_labels_never_matter(build_tiny_regda)
 
 
 def test_warmup_trains_objective_1_only(monkeypatch):
@@ -84,36 +99,6 @@ def test_non_finite_loss_stops_before_the_update_and_names_the_term(monkeypatch)
         assert torch.isfinite(param).all(), name
 
 
-def test_joint_schedule_gives_each_part_exactly_its_objectives_gradients():
-    """One backward of the joint objectives == the sum of each objective's own gradients."""
-    batch = make_two_domain_batch(batch_size=3)
-    # psi without batch norm: the joint pass normalises source and target together otherwise
-    model = build_tiny_regda(backbone=dict(type='TinyBackbone', with_bn=False),
-                             objective_schedule='joint', adv_grad_scale=0.5)
-    separate = copy.deepcopy(model)
-    source = model.data_preprocessor(batch['source'], True)
-    inputs = torch.cat((source['inputs'], target_inputs(model, batch)))
-    losses = model.joint_objectives(inputs, source['data_samples'])
-    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
-
-    expected = {n: torch.zeros_like(p) for n, p in separate.named_parameters()}
-    for run in ('objective_1', 'objective_2', 'objective_3'):
-        separate.zero_grad()
-        if run == 'objective_1':
-            out = separate.objective_1(source['inputs'], source['data_samples'])
-        elif run == 'objective_2':
-            out = separate.objective_2(target_inputs(separate, batch))
-        else:
-            out = separate.objective_3()
-        sum(v for k, v in out.items() if k.startswith('loss')).backward(
-            retain_graph=run == 'objective_2')
-        for n, p in separate.named_parameters():
-            if p.grad is not None:
-                expected[n] += p.grad
-    for n, p in model.named_parameters():
-        torch.testing.assert_close(p.grad, expected[n], msg=n)
-
-
 def test_optim_parts_and_predict_uses_f():
     model = build_tiny_regda()
     assert model.optim_parts() == dict(generator=['backbone'], head=['head'],
@@ -129,24 +114,15 @@ def test_optim_parts_and_predict_uses_f():
         assert (a.pred_instances.keypoints == b.pred_instances.keypoints).all()
 
 
-def test_bad_configuration():
-    with pytest.raises(ValueError, match='objective_schedule'):
-        build_tiny_regda(objective_schedule='parallel')
-    model = build_tiny_regda()
-    with pytest.raises(RuntimeError, match='call objective_2 first'):
-        model.objective_3()
-
-
 # ---------------------------------------------------------------- Table 3's games
 
 
 def target_game_losses(model, batch):
     """Objective 2's and 3's losses, with the adv_head logits and pseudo targets they used."""
-    inputs = target_inputs(model, batch)
-    objective_2 = model.objective_2(inputs)
-    feats, pseudo = model._target_pass
-    adv_logits = model.adv_head.forward(feats)
-    objective_3 = model.objective_3()
+    feats, logits, pseudo = target_pass(model, batch)
+    objective_2 = model.objective_2(feats, logits, pseudo)
+    adv_logits = model.adv_head(feats)
+    objective_3 = model.objective_3(feats, pseudo)
     return objective_2, objective_3, adv_logits, pseudo
 
 
@@ -201,8 +177,8 @@ def test_maximising_reverses_the_update_of_minimising():
                                  generator_objective=generator_objective)
         before = {n: p.detach().clone() for n, p in model.adv_head.named_parameters()}
         optim_wrapper = build_optim_wrapper(model)
-        two_head_adaptation.minimise_over_parts('Objective 2', model.objective_2(
-            target_inputs(model, batch)), optim_wrapper, ('adv_head', ))
+        optim_wrapper.update_params(model.objective_2(*target_pass(model, batch)),
+                                    parts=('adv_head', ), objective='Objective 2')
         steps[adv_objective] = {n: p.detach() - before[n]
                                 for n, p in model.adv_head.named_parameters()}
     moved = False

@@ -1,4 +1,5 @@
-"""RegDAHook: the warm-start schedule against its formula, and what it sets on the model."""
+"""AdaptationScheduleHook: the warm-start schedule against its formula, what it sets on the model,
+and the one keypoint-count check of datasets against heads."""
 import math
 from types import SimpleNamespace
 
@@ -6,7 +7,11 @@ import pytest
 from mmengine.logging import MessageHub
 
 import mmpose_regda  # noqa: F401
-from mmpose_regda.engine.hooks import RegDAHook
+from mmengine.registry import init_default_scope
+
+from mmpose.registry import HOOKS
+from mmpose_regda.datasets import DomainAdaptationDataset
+from mmpose_regda.engine.hooks import AdaptationScheduleHook
 from tiny_regda import build_tiny_regda
 
 
@@ -16,11 +21,12 @@ def reference_coeff(i, lo=0., hi=0.1, alpha=1., max_iters=1000):
 
 @pytest.mark.parametrize('iteration', [0, 1, 500, 1000, 5000, 100000])
 def test_warm_start_follows_the_reference_formula(iteration):
-    assert RegDAHook().adv_grad_scale(iteration) == pytest.approx(reference_coeff(iteration))
+    assert AdaptationScheduleHook().adv_grad_scale(iteration) == pytest.approx(
+        reference_coeff(iteration))
 
 
 def test_warm_start_values_by_hand():
-    hook = RegDAHook()
+    hook = AdaptationScheduleHook()
     assert hook.adv_grad_scale(0) == 0.
     # 0.2 / (1 + e^-1) - 0.1
     assert hook.adv_grad_scale(1000) == pytest.approx(0.2 / (1 + math.exp(-1)) - 0.1)
@@ -28,11 +34,11 @@ def test_warm_start_values_by_hand():
 
 
 def test_warmup_shifts_the_schedule_and_constant_scales():
-    hook = RegDAHook(warmup_iters=100)
+    hook = AdaptationScheduleHook(warmup_iters=100)
     assert hook.adv_grad_scale(50) == 0. and hook.adv_grad_scale(100) == 0.
     assert hook.adv_grad_scale(1100) == pytest.approx(reference_coeff(1000))
-    assert RegDAHook(grad_scale=0.3).adv_grad_scale(7) == 0.3
-    assert RegDAHook(grad_scale=None).adv_grad_scale(7) == 1.
+    assert AdaptationScheduleHook(grad_scale=0.3).adv_grad_scale(7) == 0.3
+    assert AdaptationScheduleHook(grad_scale=None).adv_grad_scale(7) == 1.
 
 
 def fake_runner(model, iteration, num_keypoints=4, val_keypoints=4):
@@ -45,7 +51,7 @@ def fake_runner(model, iteration, num_keypoints=4, val_keypoints=4):
 
 def test_sets_warmup_state_and_scale_on_the_model_and_logs_it():
     model = build_tiny_regda()
-    hook = RegDAHook(warmup_iters=3, grad_scale=dict(hi=0.2, max_iters=10))
+    hook = AdaptationScheduleHook(warmup_iters=3, grad_scale=dict(hi=0.2, max_iters=10))
     runner = fake_runner(model, 2)
     hook.before_train(runner)
     hook.before_train_iter(runner, 0)
@@ -61,19 +67,43 @@ def test_sets_warmup_state_and_scale_on_the_model_and_logs_it():
 
 def test_bad_settings_and_models():
     with pytest.raises(ValueError, match='warmup_iters must be >= 0'):
-        RegDAHook(warmup_iters=-1)
+        AdaptationScheduleHook(warmup_iters=-1)
     with pytest.raises(ValueError, match='unknown grad_scale keys'):
-        RegDAHook(grad_scale=dict(high=0.1))
+        AdaptationScheduleHook(grad_scale=dict(high=0.1))
     with pytest.raises(ValueError, match='max_iters must be > 0'):
-        RegDAHook(grad_scale=dict(max_iters=0))
-    with pytest.raises(TypeError, match='drives a RegDA model'):
-        RegDAHook().before_train(fake_runner(object(), 0))
+        AdaptationScheduleHook(grad_scale=dict(max_iters=0))
+    with pytest.raises(TypeError, match='drives an adaptation model'):
+        AdaptationScheduleHook().before_train(fake_runner(object(), 0))
 
 
 @pytest.mark.parametrize('train,val,split', [(21, 4, 'train'), (4, 16, 'val')])
 def test_keypoint_count_mismatch_fails_before_training(train, val, split):
     runner = fake_runner(build_tiny_regda(), 0, num_keypoints=train, val_keypoints=val)
     wrong = train if split == 'train' else val
-    with pytest.raises(ValueError, match=rf'{split} dataset \(toy\) has {wrong} keypoints but the '
-                       r"model's head predicts 4; set model.head.out_channels to "):
-        RegDAHook().before_train(runner)
+    with pytest.raises(ValueError, match=rf'model.head.out_channels has 4, '
+                       rf'model.adv_head.out_channels has 4, .*the {split} dataset \(toy\) has '
+                       rf'{wrong}\b.*; set the heads\' out_channels'):
+        AdaptationScheduleHook().before_train(runner)
+
+
+class Domain:
+    def __init__(self, name, num_keypoints):
+        self.metainfo = dict(dataset_name=name, num_keypoints=num_keypoints)
+
+    def __len__(self):
+        return 3
+
+
+def test_both_domains_of_a_two_domain_dataset_are_checked():
+    runner = fake_runner(build_tiny_regda(), 0)
+    runner.train_dataloader.dataset = DomainAdaptationDataset(Domain('rhd', 4), Domain('h36m', 16))
+    with pytest.raises(ValueError, match=r'the train source dataset \(rhd\) has 4, the train '
+                       r'target dataset \(h36m\) has 16'):
+        AdaptationScheduleHook().before_train(runner)
+    runner.train_dataloader.dataset = DomainAdaptationDataset(Domain('rhd', 4), Domain('fh', 4))
+    AdaptationScheduleHook().before_train(runner)  # agreeing counts pass
+
+
+def test_the_first_configs_name_builds_the_same_hook():
+    init_default_scope('mmpose')
+    assert type(HOOKS.build(dict(type='RegDAHook'))) is AdaptationScheduleHook
