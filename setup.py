@@ -24,23 +24,23 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     packages=find_packages(include=['mmpose_regda', 'mmpose_regda.*']),
-    include_package_data=True,
-    package_data={'mmpose_regda': ['configs/**/*.py', 'configs/*.py']},
+    # the metainfo files are read from their folder, which is no package (mmpose's habit)
+    package_data={'mmpose_regda.datasets': ['metainfo/*.py']},
     python_requires='>=3.8',
     install_requires=[
+        # what the plugin imports; mmcv is not listed, as in mmpose and mmdet: full mmcv (GPU
+        # users) and mmcv-lite install the same `mmcv` package, so pip must not pull one over
+        # the other. Any mmcv >= 2.0, < 2.2 works (mmdet 3.x asserts < 2.2); CI uses mmcv-lite.
         'torch>=2.1,<2.15',
-        'torchvision>=0.16,<0.30',
         'numpy>=1.23',
-        'mmengine>=0.10.0,<1.0',
-        # mmcv is not listed, as in mmpose and mmdet: full mmcv (GPU users) and mmcv-lite
-        # install the same `mmcv` package, so pip must not pull one over the other.
-        # Any mmcv >= 2.0, < 2.2 works (mmdet 3.x asserts < 2.2); CI uses mmcv-lite.
-        'mmdet>=3.0.0,<3.4',
-        'mmpose>=1.1.0,<1.4',
-        'xtcocotools>=1.12',
-        'six',
+        'opencv-python',
         'scipy',
         'matplotlib',
+        'pillow',
+        'mmengine>=0.10.0,<1.0',
+        'mmpose>=1.1.0,<1.4',
+        # imported by mmpose.models (its RTMO head), which mmpose itself does not declare
+        'mmdet>=3.0.0,<3.4',
     ],
     extras_require={
         'tests': ['pytest'],

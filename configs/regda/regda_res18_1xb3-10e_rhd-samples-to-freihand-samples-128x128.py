@@ -1,7 +1,7 @@
 # Stage 2: RegDA adaptation of the KL-pretrained model from the rendered RHD samples (labeled
 # source) to the real FreiHand samples (target, read with boxes only), evaluated with the
 # paper's PCK by part on the FreiHand samples. A CPU-sized smoke run of the method: the paper's
-# configurations are ResNet-101 at 256x256 (configs/regda/*_rhd-to-h3d-256x256.py).
+# configurations are ResNet-101 at 256x256 (configs/rhd2h3d/, configs/rhd2freihand/, ...).
 _base_ = [
     '../_base_/regda_runtime.py',
     '../_base_/models/simplebaseline-kl_res18_128x128.py',

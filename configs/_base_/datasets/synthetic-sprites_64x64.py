@@ -1,22 +1,8 @@
 # The paper's dSprites toy task (section 5.1, Table 1), drawn by
 # mmpose_regda/datasets/synthetic_sprites.py: 64x64 images of one shape, its centre the one
 # keypoint, in three domains ('color', 'noisy', 'scream'), generated on first use and cached
-# under data/synthetic_sprites/. 2000 training and 500 test images per domain (enough for the
-# few hundred iterations of batch 32 that fit the CPU budget: a few epochs, no image memorised).
-#
-# The crop is the whole image, pixel for pixel (GetWholeImageCenterScale), and the heatmap is
-# 64x64 with sigma 2 as in the paper, so heatmap pixels are image pixels and the area A where
-# keypoints lie (rows and columns 16..47) is the same in both: the ground-false region of Eq. 15
-# relies on it. Hence no geometric augmentation (a shift or rotation would move keypoints out of
-# A), and no photometric one (it would blur the domain gap the task is about).
-#
-# The domains: `source_domain` and `target_domain` below, used when this file is read. mmengine
-# resolves them at that moment, so from the command line override the dataset fields themselves,
-# as tools/benchmark_synthetic_sprites.py does:
-#   train_dataloader.dataset.domain=scream            (supervised training)
-#   train_dataloader.dataset.source.domain=scream     (adaptation: labeled source)
-#   train_dataloader.dataset.target.domain=color      (adaptation: unlabeled target)
-#   test_dataloader.dataset.domain=color              (evaluation)
+# under data/synthetic_sprites/; whole-image crops, 64x64 heatmaps, no augmentation. Why, and how
+# to change the domains from the command line: docs/configs.md.
 codec = dict(type='MSRAHeatmap', input_size=(64, 64), heatmap_size=(64, 64), sigma=2)
 source_domain = 'color'
 target_domain = 'noisy'
