@@ -30,7 +30,10 @@ import copy
 import functools
 import json
 import os.path as osp
+import pickle
 import sys
+import zipfile
+import zlib
 from collections import Counter
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -49,6 +52,24 @@ Shape = Tuple[Optional[int], ...]
 
 class ConversionError(ValueError):
     """A raw record that cannot be converted; the message names the file and the record."""
+
+
+# what json, pickle and numpy raise on a truncated or damaged file
+_DECODE_ERRORS = (EOFError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile, zlib.error)
+
+
+@contextlib.contextmanager
+def reading(path: str, kind: str):
+    """Inside the block, a decoding error of the raw file ``path`` (truncated or damaged json,
+    pickle or npz) becomes a :class:`ConversionError` that names the file."""
+    try:
+        yield
+    except ConversionError:
+        raise
+    except _DECODE_ERRORS as e:
+        raise ConversionError(f'{path}: cannot be read as {kind} ({type(e).__name__}: {e}); the '
+                              'file is truncated or damaged: extract or download it '
+                              'again') from None
 
 
 def read_array(record, field: str, shapes: Union[Shape, Sequence[Shape]], where: str,
