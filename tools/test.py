@@ -66,7 +66,7 @@ def main():
     runner = build_runner(cfg, args.launcher)
     try:
         # mmengine would skip weights that do not fit and evaluate a random head
-        check_start_checkpoint(runner)
+        check_start_checkpoint(runner, field='')
     except CheckpointMismatch as e:
         sys.exit(f'error: {e} (nothing was evaluated)')
     if args.out:

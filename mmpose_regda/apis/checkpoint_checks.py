@@ -9,6 +9,7 @@ depend on the estimator or optimizer classes, and refuse such a start with
 :class:`CheckpointMismatch`, naming the file and what was expected.
 """
 import os.path as osp
+import pickle
 import re
 from typing import Dict, List, Optional
 
@@ -39,7 +40,7 @@ def is_local(path: str) -> bool:
     return '://' not in str(path)
 
 
-def read_checkpoint(path: str, field: str = 'checkpoint') -> dict:
+def read_checkpoint(path: str, field: str = '') -> dict:
     """The checkpoint at ``path`` on the CPU, as mmengine will load it.
 
     Tensors are memory-mapped where the file format allows, so reading a large checkpoint here
@@ -48,16 +49,17 @@ def read_checkpoint(path: str, field: str = 'checkpoint') -> dict:
     Args:
         path (str): the file.
         field (str): how the error names where the path came from (``'load_from'``,
-            ``'--resume'``).
+            ``'--resume'``); none for the checkpoint argument of ``tools/test.py``.
 
     Raises:
         CheckpointMismatch: the file is missing, empty, truncated or not a dict.
     """
+    field = f'{field}: ' if field else ''
     if not osp.isfile(path):
-        raise CheckpointMismatch(f'{field}: checkpoint {path} not found')
+        raise CheckpointMismatch(f'{field}checkpoint {path} not found')
     if osp.getsize(path) == 0:
         raise CheckpointMismatch(
-            f'{field}: checkpoint {path} is empty (0 bytes), as a save that was interrupted '
+            f'{field}checkpoint {path} is empty (0 bytes), as a save that was interrupted '
             'leaves it; delete it and start from an earlier checkpoint of the run')
     try:
         try:
@@ -67,12 +69,20 @@ def read_checkpoint(path: str, field: str = 'checkpoint') -> dict:
                 raise
             checkpoint = torch.load(path, map_location='cpu')  # the legacy (non-zip) format
     except Exception as e:  # torch raises several types for a damaged file
-        first_line = str(e).strip().splitlines()[0] if str(e).strip() else ''
+        text = str(e).strip()
+        if isinstance(e, pickle.UnpicklingError) and 'WeightsUnpickler error:' in text:
+            reason = text.split('WeightsUnpickler error:', 1)[1].split('Check the documentation')[0]
+            reason = ' '.join(reason.split()).rstrip('.')
+            raise CheckpointMismatch(
+                f'{field}checkpoint {path} is refused by weights-only loading ({reason}); it '
+                'holds objects that mmengine does not save: load only checkpoints you '
+                'trust') from None
+        first_line = text.splitlines()[0] if text else ''
         raise CheckpointMismatch(
-            f'{field}: checkpoint {path} cannot be read ({type(e).__name__}: {first_line}); '
+            f'{field}checkpoint {path} cannot be read ({type(e).__name__}: {first_line}); '
             'the file is damaged or truncated (an interrupted save or copy?)') from None
     if not isinstance(checkpoint, dict):
-        raise CheckpointMismatch(f'{field}: {path} holds a {type(checkpoint).__name__}; expected '
+        raise CheckpointMismatch(f'{field}{path} holds a {type(checkpoint).__name__}; expected '
                                  'a checkpoint dict (as mmengine saves, or a state dict)')
     return checkpoint
 
@@ -197,10 +207,14 @@ def check_resumable(checkpoint: dict, path: str, cfg) -> None:
         f'trains with {_describe(expected)}. {advice}')
 
 
-def check_start_checkpoint(cfg, model: nn.Module) -> List[str]:
+def check_start_checkpoint(cfg, model: nn.Module, field: Optional[str] = None) -> List[str]:
     """What ``tools/train.py`` and ``tools/test.py`` check before the Runner loads
     ``cfg.load_from`` (resuming when ``cfg.resume``): readable, of the same kind of training when
     resuming, and with weights that fit ``model``. Remote checkpoints are left to mmengine.
+
+    Args:
+        field (str, optional): how errors name where the path came from; by default
+            ``--resume`` or ``load_from``.
 
     Returns:
         list[str]: notes to log (a part an adaptation model adds to its source-only start).
@@ -209,7 +223,9 @@ def check_start_checkpoint(cfg, model: nn.Module) -> List[str]:
     if not path or not is_local(path):
         return []
     resume = bool(cfg.get('resume', False))
-    checkpoint = read_checkpoint(path, '--resume' if resume else 'load_from')
+    if field is None:
+        field = '--resume' if resume else 'load_from'
+    checkpoint = read_checkpoint(path, field)
     if resume:
         check_resumable(checkpoint, path, cfg)
     if is_model_wrapper(model):

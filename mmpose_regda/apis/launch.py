@@ -94,13 +94,13 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> Optional[str]:
     return f'--resume: nothing to resume in {cfg.work_dir} (no last_checkpoint); {start}'
 
 
-def check_start_checkpoint(runner: Runner) -> None:
+def check_start_checkpoint(runner: Runner, field: Optional[str] = None) -> None:
     """Refuse, before it is loaded, a checkpoint that cannot start the runner's run (see
     :mod:`.checkpoint_checks`); log the notes of an adaptation model's new parts."""
     from mmengine.logging import print_log
 
     from .checkpoint_checks import check_start_checkpoint as check
-    for note in check(runner.cfg, runner.model):
+    for note in check(runner.cfg, runner.model, field):
         print_log(note, logger='current')
 
 

@@ -22,6 +22,14 @@ class Estimator(nn.Module):
             self.adv_head = nn.Conv2d(8, num_keypoints, 1)
 
 
+class GetAttr:
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return getattr, (self.owner, self.name)
+
+
 SINGLE = dict(state={}, param_groups=[dict(lr=0.1, params=[0])])
 PER_PART = dict(generator=SINGLE, head=SINGLE, adv_head=SINGLE)
 PART_OPTIM = dict(constructor='RegDAOptimWrapperConstructor',
@@ -125,6 +133,14 @@ def test_empty_truncated_or_foreign_checkpoint_files(tmp_path):
     with pytest.raises(CheckpointMismatch, match=r'truncated\.pth cannot be read '
                        r'\(RuntimeError: .*\); the file is damaged or truncated'):
         read_checkpoint(str(truncated), 'load_from')
+    # objects a weights-only load refuses (here a getattr reaching the builtins)
+    from mmengine.logging import HistoryBuffer
+    crafted = tmp_path / 'crafted.pth'
+    torch.save(dict(meta=GetAttr(GetAttr(HistoryBuffer, '__init__'), '__builtins__')), crafted)
+    with pytest.raises(CheckpointMismatch, match=r'^checkpoint .*crafted\.pth is refused by '
+                       r'weights-only loading \(this checkpoint calls getattr\(.*HistoryBuffer'
+                       r".*'__init__'\).*\); it holds objects that mmengine does not save"):
+        read_checkpoint(str(crafted))
     torch.save([1, 2], tmp_path / 'list.pth')
     with pytest.raises(CheckpointMismatch, match='holds a list; expected a checkpoint dict'):
         read_checkpoint(str(tmp_path / 'list.pth'))
