@@ -16,10 +16,13 @@ work directory.
 """
 import argparse
 import os.path as osp
+import sys
 
 from mmengine.config import Config
 
-from mmpose_regda.apis.staged_runs import (REPO, evaluate_stage, final_checkpoint,
+from mmpose_regda.apis.benchmark_args import (HelpFormatter, cfg_option, check_distinct,
+                                              positive_int, seed)
+from mmpose_regda.apis.staged_runs import (REPO, StageFailed, evaluate_stage, final_checkpoint,
                                            format_over_seeds, run_tool, write_table)
 from mmpose_regda.apis.staged_runs import train_stage as train_stage_in
 
@@ -45,18 +48,30 @@ METHODS = {
 PARTS = ['MCP', 'PIP', 'DIP', 'Fingertip', 'Avg']
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
-                        help='training seeds (the benchmark data itself is fixed)')
+RUN_TIME = """\
+time on 2 CPU cores (measured, docs/results.md): the default (kl, regda, oracle; seed 0) about
+12 minutes from scratch; each further seed as much again; each further row about 4 to 5
+minutes per seed. Finished stages are reused: an interrupted run continues where it stopped."""
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], epilog=RUN_TIME,
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('--seeds', type=seed, nargs='+', default=[0],
+                        help='training seeds, distinct, in [0, 2**31) (the benchmark data '
+                        'itself is fixed)')
     parser.add_argument('--methods', nargs='+', default=['kl', 'regda', 'oracle'],
                         choices=list(METHODS), help='rows of the table')
-    parser.add_argument('--work-dir', default='work_dirs/synthetic_hands')
-    parser.add_argument('--cfg-options', nargs='*', default=[],
-                        help='passed to every training (e.g. train_cfg.max_iters=10)')
-    parser.add_argument('--num-images', type=int, default=8,
+    parser.add_argument('--work-dir', default='work_dirs/synthetic_hands',
+                        help='where the stages, the table and the picture go')
+    parser.add_argument('--cfg-options', nargs='*', type=cfg_option, default=[],
+                        help='key=value, passed to every training (e.g. train_cfg.max_iters=10)')
+    parser.add_argument('--num-images', type=positive_int, default=8,
                         help='target images in the before/after picture')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    check_distinct(parser, '--seeds', args.seeds, ' (two runs of one seed would report a '
+                   'spread of 0)')
+    check_distinct(parser, '--methods', args.methods)
     adapted = [m for m in args.methods if METHODS[m][2] == 'kl']
     if adapted and 'kl' not in args.methods:  # the adaptation rows start from it
         args.methods.insert(args.methods.index(adapted[0]), 'kl')
@@ -119,6 +134,13 @@ def draw_before_after(work_dirs, out_file, num_images):
 
 def main():
     args = parse_args()
+    try:
+        run_benchmark(args)
+    except StageFailed as e:
+        sys.exit(f'error: {e}')
+
+
+def run_benchmark(args):
     results = {}
     for seed in args.seeds:
         work_dirs = {}

@@ -24,12 +24,15 @@ two threads competing for busy cores run several times slower.
 """
 import argparse
 import os.path as osp
+import sys
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.config import Config
 
-from mmpose_regda.apis.staged_runs import (REPO, evaluate_stage, final_checkpoint,
+from mmpose_regda.apis.benchmark_args import (HelpFormatter, cfg_option, check_distinct,
+                                              positive_int, seed)
+from mmpose_regda.apis.staged_runs import (REPO, StageFailed, evaluate_stage, final_checkpoint,
                                            format_over_seeds, run_tool, write_table)
 from mmpose_regda.apis.staged_runs import train_stage as train_stage_in
 
@@ -49,26 +52,37 @@ DATASET_FIELDS = dict(
     test=dict(test='test_dataloader.dataset'))
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0],
-                        help='training seeds (the sprites themselves are fixed)')
+RUN_TIME = """\
+time on 2 CPU cores (measured, docs/results.md): the whole table (6 transfers, 4 methods) about
+17 minutes per seed; a subset of transfers or methods less. Finished stages are reused: an
+interrupted run continues where it stopped."""
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], epilog=RUN_TIME,
+                                     formatter_class=HelpFormatter)
+    parser.add_argument('--seeds', type=seed, nargs='+', default=[0],
+                        help='training seeds, distinct, in [0, 2**31) (the sprites themselves '
+                        'are fixed)')
     parser.add_argument('--transfers', nargs='+', default=TRANSFERS, choices=TRANSFERS,
                         help='columns of the table, source 2 target')
     parser.add_argument('--methods', nargs='+', default=list(METHODS), choices=list(METHODS),
                         help='rows of the table (DD and RegDA always pretrain their source)')
-    parser.add_argument('--work-dir', default='work_dirs/synthetic_sprites')
-    parser.add_argument('--cfg-options', nargs='*', default=[],
+    parser.add_argument('--work-dir', default='work_dirs/synthetic_sprites',
+                        help='where the stages and the table go')
+    parser.add_argument('--cfg-options', nargs='*', type=cfg_option, default=[],
                         help='passed to every training and evaluation (e.g. '
                         'train_cfg.max_iters=10); the domains are set by the script')
-    parser.add_argument('--train-images', type=int, default=None,
+    parser.add_argument('--train-images', type=positive_int, default=None,
                         help='training images per domain (default: the configs\', 2000)')
-    parser.add_argument('--test-images', type=int, default=None,
+    parser.add_argument('--test-images', type=positive_int, default=None,
                         help='test images per domain (default: the configs\', 500)')
     parser.add_argument('--cache-root', default=None,
                         help='where the sprites are generated (default: the configs\', '
                         'data/synthetic_sprites)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    check_distinct(parser, '--seeds', args.seeds, ' (two runs of one seed would report a '
+                   'spread of 0)')
     args.transfers = [t for t in TRANSFERS if t in args.transfers]  # the table's order
     args.methods = [m for m in METHODS if m in args.methods]
     return args
@@ -181,6 +195,13 @@ def format_table(results: Dict[tuple, float], methods: Sequence[str], transfers:
 
 def main():
     args = parse_args()
+    try:
+        run_benchmark(args)
+    except StageFailed as e:
+        sys.exit(f'error: {e}')
+
+
+def run_benchmark(args):
     results = {}
     for seed in args.seeds:
         for (method, transfer), mae in run_seed(seed, args).items():

@@ -5,6 +5,7 @@ the final model of a run, never one picked by its score on the test set.
 """
 import argparse
 import os
+import sys
 import warnings
 
 # mmengine imports pkg_resources, which setuptools deprecates on every import: noise, not news
@@ -12,8 +13,8 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import Config, DictAction  # noqa: E402
 
 import mmpose_regda  # noqa: F401,E402  registers the plugin and applies the upstream fixes
-from mmpose_regda.apis import (build_runner, enable_visualization, resolve_work_dir,
-                               save_metrics_to)
+from mmpose_regda.apis import (CheckpointMismatch, build_runner, check_start_checkpoint,
+                               enable_visualization, resolve_work_dir, save_metrics_to)
 
 
 def parse_args():
@@ -63,6 +64,11 @@ def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = build_runner(cfg, args.launcher)
+    try:
+        # mmengine would skip weights that do not fit and evaluate a random head
+        check_start_checkpoint(runner, field='')
+    except CheckpointMismatch as e:
+        sys.exit(f'error: {e} (nothing was evaluated)')
     if args.out:
         save_metrics_to(runner, args.out)
     runner.test()

@@ -5,6 +5,7 @@ Same command line as MMPose's ``tools/train.py``. Without CUDA, ``--launcher pyt
 """
 import argparse
 import os
+import sys
 import warnings
 
 # mmengine imports pkg_resources, which setuptools deprecates on every import: noise, not news
@@ -12,7 +13,8 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import Config, DictAction  # noqa: E402
 
 import mmpose_regda  # noqa: F401,E402  registers the plugin and applies the upstream fixes
-from mmpose_regda.apis import (build_runner, enable_amp, enable_visualization,
+from mmpose_regda.apis import (CheckpointMismatch, build_runner, check_start_checkpoint,
+                               enable_amp, enable_visualization, resolve_resume,
                                resolve_work_dir)
 
 
@@ -51,12 +53,6 @@ def merge_args(cfg, args):
     resolve_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
         enable_amp(cfg)
-    if args.resume == 'auto':
-        cfg.resume = True
-        cfg.load_from = None
-    elif args.resume is not None:
-        cfg.resume = True
-        cfg.load_from = args.resume
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     enable_visualization(cfg, args.show_dir, args.show, args.interval, args.wait_time)
@@ -67,6 +63,10 @@ def merge_args(cfg, args):
         cfg.val_cfg = None
         cfg.val_dataloader = None
         cfg.val_evaluator = None
+    # last: the work dir and a load_from of --cfg-options are known
+    note = resolve_resume(cfg, args.resume)
+    if note:
+        print(note, flush=True)
     return cfg
 
 
@@ -74,6 +74,10 @@ def main():
     args = parse_args()
     cfg = merge_args(Config.fromfile(args.config), args)
     runner = build_runner(cfg, args.launcher)
+    try:
+        check_start_checkpoint(runner)
+    except CheckpointMismatch as e:
+        sys.exit(f'error: {e}')
     runner.train()
 
 

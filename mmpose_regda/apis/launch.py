@@ -61,6 +61,45 @@ def enable_amp(cfg: Config) -> None:
     optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 
+def resolve_resume(cfg: Config, resume: Optional[str]) -> Optional[str]:
+    """Turn ``--resume [PATH]`` into ``cfg.resume`` / ``cfg.load_from``; returns a line to log.
+
+    ``--resume PATH`` continues from PATH. ``--resume`` alone continues from the latest
+    checkpoint of the work directory (mmengine's ``last_checkpoint`` file); with none there,
+    the run starts as without ``--resume``, from the config's ``load_from`` if it has one:
+    mmengine's own auto-resume sets ``load_from`` aside in that case, so an adaptation run would
+    start from an untrained model ("Auto resumed from the latest checkpoint None"). Resolving it
+    here, before the Runner is built, also lets the checkpoint be checked first
+    (:mod:`.checkpoint_checks`). Call it after ``--cfg-options`` are merged: ``--resume`` wins
+    over a ``load_from`` given there.
+    """
+    if resume is None:
+        return None
+    if resume != 'auto':
+        cfg.resume, cfg.load_from = True, resume
+        return None
+    from mmengine.runner.checkpoint import find_latest_checkpoint
+    marker = osp.join(cfg.work_dir, 'last_checkpoint')
+    latest = find_latest_checkpoint(cfg.work_dir) if osp.isfile(marker) else None
+    if latest:
+        cfg.resume, cfg.load_from = True, latest
+        return f'--resume: continuing from {latest}, the latest checkpoint of {cfg.work_dir}'
+    cfg.resume = False
+    start = (f'starting from load_from={cfg.load_from}' if cfg.get('load_from', None)
+             else 'starting from the initialisation')
+    return f'--resume: nothing to resume in {cfg.work_dir} (no last_checkpoint); {start}'
+
+
+def check_start_checkpoint(runner: Runner, field: Optional[str] = None) -> None:
+    """Refuse, before it is loaded, a checkpoint that cannot start the runner's run (see
+    :mod:`.checkpoint_checks`); log the notes of an adaptation model's new parts."""
+    from mmengine.logging import print_log
+
+    from .checkpoint_checks import check_start_checkpoint as check
+    for note in check(runner.cfg, runner.model, field):
+        print_log(note, logger='current')
+
+
 class _SaveMetricsHook(Hook):
     """Writes the test metrics to a file (``tools/test.py --out``)."""
 
@@ -69,7 +108,9 @@ class _SaveMetricsHook(Hook):
 
     def after_test_epoch(self, runner, metrics=None):
         if metrics is not None:
-            mmengine.dump(metrics, self.out_file)
+            from ..utils import atomic_output
+            with atomic_output(self.out_file) as tmp:  # the format follows the extension
+                mmengine.dump(metrics, tmp)
 
 
 def save_metrics_to(runner: Runner, out_file: str) -> None:

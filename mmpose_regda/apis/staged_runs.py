@@ -2,8 +2,10 @@
 
 A stage trains one config into its own work directory; a ``done`` marker and the final
 checkpoint make a finished stage reusable, and an interrupted one resumes from its last
-checkpoint. Evaluations are cached as the metrics json that ``tools/test.py --out`` writes, and
-:func:`format_over_seeds` writes one table cell of a result over training seeds.
+checkpoint. A stage whose tool exits non-zero (a NaN loss, a bad input) raises
+:class:`StageFailed` and is not marked done. Evaluations are cached as the metrics json that
+``tools/test.py --out`` writes, and :func:`format_over_seeds` writes one table cell of a result
+over training seeds.
 """
 import json
 import os.path as osp
@@ -14,6 +16,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+class StageFailed(RuntimeError):
+    """A stage's ``tools/train.py`` or ``tools/test.py`` exited non-zero; its log says why."""
 
 
 def run_tool(cmd: List[str]) -> None:
@@ -44,7 +50,7 @@ def train_stage(config: str, work_dir: str, options: Sequence[str], run=run_tool
            '--cfg-options'] + list(options)
     if final_checkpoint(work_dir):
         cmd.insert(4, '--resume')  # an interrupted run continues from its last checkpoint
-    run(cmd)
+    _run_stage(run, cmd, f'training {name or work_dir}')
     open(done, 'w').close()
     return work_dir
 
@@ -58,9 +64,19 @@ def evaluate_stage(config: str, work_dir: str, out_name: str, options: Sequence[
                work_dir, '--out', out]
         if options:
             cmd += ['--cfg-options'] + list(options)
-        run(cmd)
+        _run_stage(run, cmd, f'evaluating {work_dir}')
     with open(out) as f:
         return json.load(f)
+
+
+def _run_stage(run, cmd: List[str], what: str) -> None:
+    try:
+        run(cmd)
+    except subprocess.CalledProcessError as e:
+        raise StageFailed(f'{what} failed: {osp.basename(cmd[0])} exited with {e.returncode} '
+                          '(its log above says why). The stage is not marked done; fix the '
+                          'cause and run the benchmark again: finished stages are '
+                          'reused.') from None
 
 
 def format_over_seeds(values: Sequence[float], digits: int) -> str:

@@ -1,7 +1,11 @@
+import json
+import logging
 import os.path as osp
-from typing import Optional, Sequence
+from collections import defaultdict
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+from mmengine.logging import print_log
 
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
@@ -32,6 +36,21 @@ def load_metainfo(metainfo: dict) -> dict:
     return parsed
 
 
+def dropped_because(info: dict) -> str:
+    """Why mmpose's ``BaseCocoStyleDataset._is_valid_instance`` leaves an instance out."""
+    if info.get('iscrowd'):
+        return 'crowd annotations (iscrowd 1)'
+    if info.get('num_keypoints', 1) == 0:
+        return 'with no labelled keypoint (num_keypoints 0)'
+    x1, y1, x2, y2 = info['bbox'][0]
+    if x2 <= x1 or y2 <= y1:
+        raw = (info.get('raw_ann_info') or {}).get('bbox', [0, 0, 1, 1])
+        if raw[2] <= 0 or raw[3] <= 0:
+            return 'with a box of zero or negative width or height'
+        return 'with a box outside its image'
+    return 'with no keypoint coordinate above 0'
+
+
 # RHD's files list each finger from tip to base; the shared order goes base to tip.
 RHD_TO_SHARED_ORDER = [0] + [base + 3 - j for base in range(1, 21, 4) for j in range(4)]
 
@@ -45,7 +64,11 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
       ``part_groups`` (the paper's PCK groups, read by ``PartPCKAccuracy``);
     - ``keypoint_order`` reorders keypoints stored in another order as they are read;
     - a malformed record fails with the annotation file, the record id and what was expected,
-      instead of a reshape error deep in numpy.
+      instead of a reshape error deep in numpy; a truncated file fails with its name;
+    - the instances mmpose leaves out (a crowd, no labelled keypoint, a box of no size or
+      outside its image) are counted: one warning per file says how many and why, with the
+      first ids; a file with no instance left fails with that count, before mmengine's
+      serialisation would (``need at least one array to concatenate``).
 
     Args:
         dataset_name (str, optional): recorded in the metainfo (e.g. ``'h3d'``), shown in logs
@@ -72,23 +95,75 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
             metainfo = dict(from_file=metainfo_file(cls.METAINFO_NAME))
         return load_metainfo(metainfo)
 
+    def _load_annotations(self):
+        # why instances are left out, with their ids (see _describe_dropped)
+        self._dropped: Dict[str, List] = defaultdict(list)
+        self._num_read = 0
+        try:
+            return super()._load_annotations()
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ValueError(f'{self.ann_file}: not a valid JSON file ({e}); it is truncated or '
+                             'damaged: download or convert it again') from None
+
+    def _get_topdown_data_infos(self, instance_list: List[dict]) -> List[dict]:
+        kept = []
+        for info in instance_list:
+            if self._is_valid_instance(info):  # mmpose's own criteria, unchanged
+                kept.append(info)
+            else:
+                self._dropped[dropped_because(info)].append(info['id'])
+        return kept
+
+    def load_data_list(self) -> List[dict]:
+        data_list = super().load_data_list()
+        if getattr(self, '_dropped', None):
+            print_log(f'{self.ann_file}: {self._describe_dropped()}', logger='current',
+                      level=logging.WARNING)
+        return data_list
+
+    def filter_data(self) -> List[dict]:
+        data_list = super().filter_data()
+        if not data_list:
+            if self.bbox_file:
+                why = f'the detections of {self.bbox_file} give none'
+            elif not getattr(self, '_num_read', 0):
+                why = 'it has no annotation'
+            else:
+                why = self._describe_dropped()
+                if not self._dropped:  # all removed by filter_cfg (bbox_score_thr)
+                    why = f'filter_cfg={self.filter_cfg} removed all {self._num_read}'
+            raise ValueError(
+                f'{self.ann_file}: no instance to use: {why}. Expected at least one instance '
+                'with a box overlapping its image and a labelled keypoint.')
+        return data_list
+
+    def _describe_dropped(self) -> str:
+        total = sum(len(ids) for ids in self._dropped.values())
+        parts = []
+        for reason, ids in self._dropped.items():
+            shown = ', '.join(map(str, ids[:5])) + (', ...' if len(ids) > 5 else '')
+            parts.append(f'{len(ids)} {reason} (ids {shown})')
+        return f'{total} of {self._num_read} instances left out: ' + '; '.join(parts)
+
     def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
         ann = raw_data_info['raw_ann_info']
+        self._num_read += 1
+        if 'bbox' not in ann or 'keypoints' not in ann:  # mmpose leaves it out
+            self._dropped['without `bbox` or `keypoints`'].append(ann.get('id'))
+            return None
         num_keypoints = self._metainfo['num_keypoints']
         where = (f'{self.ann_file}: annotation id {ann.get("id")} '
                  f'(image id {ann.get("image_id")})')
-        if 'bbox' in ann:
-            bbox = ann['bbox']
-            if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
-                    or not np.all(np.isfinite(np.asarray(bbox, dtype=float)))):
-                raise ValueError(f'{where}: `bbox` must be [x, y, width, height], got {bbox!r}')
-        if 'keypoints' in ann:
-            size = np.asarray(ann['keypoints'], dtype=float).size
-            if size != 3 * num_keypoints:
-                raise ValueError(
-                    f'{where}: `keypoints` has {size} values; expected {3 * num_keypoints} '
-                    f'(x, y, visibility for each of the {num_keypoints} keypoints of '
-                    f'{self._metainfo["dataset_name"]})')
+        bbox = ann['bbox']
+        if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
+                or not np.all(np.isfinite(np.asarray(bbox, dtype=float)))):
+            raise ValueError(f'{where}: `bbox` must be [x, y, width, height], got {bbox!r}')
+        size = np.asarray(ann['keypoints'], dtype=float).size
+        if size != 3 * num_keypoints:
+            raise ValueError(
+                f'{where}: `keypoints` has {size} values; expected {3 * num_keypoints} '
+                f'(x, y, visibility for each of the {num_keypoints} keypoints of '
+                f'{self._metainfo["dataset_name"]})')
         info = super().parse_data_info(raw_data_info)
         if info is not None and self.keypoint_order is not None:
             info['keypoints'] = info['keypoints'][:, self.keypoint_order]

@@ -8,19 +8,20 @@ seed; this module turns them into a folder that mmpose reads like real data, onc
   parameters), so a change to the drawing never reuses images drawn before it;
 - :func:`ensure_split` generates ``<root>/<domain>_<split>/`` (images and
   ``annotations.json``) unless it is already there. It writes to a temporary folder and renames
-  it, so an interrupted run never leaves a half-written split and parallel ranks do not collide;
+  it (:func:`~mmpose_regda.utils.atomic_output`), so an interrupted run never leaves a
+  half-written split, a killed one's leftovers are removed by the next run, and parallel ranks
+  do not collide;
 - :func:`keypoints_to_coco` is the COCO form of the generated keypoints, all visible.
 """
 import hashlib
 import json
-import os
 import os.path as osp
-import shutil
-import tempfile
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
+
+from ..utils.atomic_output import atomic_output
 
 #: ``generate(domain, num_images, seed) -> (images, keypoints)``: BGR uint8 images and
 #: ``(K, 2)`` keypoint arrays, deterministic in the seed.
@@ -58,22 +59,13 @@ def ensure_split(root: str, domain: str, split: str, num_images: int, seed: int,
     folder = osp.join(root, f'{domain}_{split}')
     if osp.isfile(osp.join(folder, 'annotations.json')):
         return folder
-    os.makedirs(root, exist_ok=True)
     images, keypoints = generate(domain, num_images, split_seed(seed, split))
-    tmp = tempfile.mkdtemp(prefix=f'.{domain}_{split}.', dir=root)
-    try:
+    with atomic_output(folder, directory=True) as tmp:
         names = [f'{i:06d}.png' for i in range(num_images)]
         for name, image in zip(names, images):
             cv2.imwrite(osp.join(tmp, name), image)
         with open(osp.join(tmp, 'annotations.json'), 'w') as f:
             json.dump(to_coco(names, keypoints), f)
-        try:
-            os.rename(tmp, folder)
-        except OSError:  # another process finished first: keep its copy
-            shutil.rmtree(tmp, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return folder
 
 

@@ -10,6 +10,17 @@ from mmpose.registry import DATASETS
 from .keypoint_coco_dataset import load_metainfo, metainfo_file
 
 
+def image_size(path: str, where: str):
+    """``(width, height)`` of a local image from its header; None for a remote path."""
+    if '://' in path:
+        return None
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{where}: image {path} not found')
+    from PIL import Image
+    with Image.open(path) as image:
+        return image.size
+
+
 @DATASETS.register_module()
 class UnlabeledTopdownDataset(BaseDataset):
     """Target images with person/hand boxes and no keypoints, for unsupervised adaptation.
@@ -24,6 +35,9 @@ class UnlabeledTopdownDataset(BaseDataset):
     Each instance carries zero keypoints with zero visibility, so the usual top-down pipeline
     (``GetBBoxCenterScale``, ``TopdownAffine``, ``PackPoseInputs``) runs unchanged. The metainfo
     must describe the same keypoints as the source domain (``DomainAdaptationDataset`` checks).
+    A box must overlap its image (a box partly outside is fine: the crop is padded); one that
+    lies entirely outside would train on blank crops and is refused. The image size is the COCO
+    image's ``width``/``height``, else read from the image file's header.
 
     Args:
         ann_file (str): the COCO json or the image list, relative to ``data_root``.
@@ -78,13 +92,15 @@ class UnlabeledTopdownDataset(BaseDataset):
                              'expected at least one image with a box')
         num_keypoints = self._metainfo['num_keypoints']
         data_list = []
-        for index, (img_path, bbox, where) in enumerate(records):
+        for index, (img_path, bbox, where, size) in enumerate(records):
             x, y, w, h = self._check_box(bbox, where)
+            img_path = osp.join(self.data_prefix['img'], img_path)
+            self._check_overlap((x, y, w, h), size or image_size(img_path, where), where)
             data_list.append(
                 dict(
                     id=index,
                     img_id=index,
-                    img_path=osp.join(self.data_prefix['img'], img_path),
+                    img_path=img_path,
                     bbox=np.array([[x, y, x + w, y + h]], dtype=np.float32),
                     bbox_score=np.ones(1, dtype=np.float32),
                     keypoints=np.zeros((1, num_keypoints, 2), dtype=np.float32),
@@ -94,9 +110,15 @@ class UnlabeledTopdownDataset(BaseDataset):
 
     def _coco_records(self, path):
         with open(path) as f:
-            coco = json.load(f)
+            try:
+                coco = json.load(f)
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                raise ValueError(f'{self.ann_file}: not a valid JSON file ({e}); it is truncated '
+                                 'or damaged: download or convert it again') from None
         try:
             images = {img['id']: img['file_name'] for img in coco['images']}
+            sizes = {img['id']: (img['width'], img['height']) for img in coco['images']
+                     if 'width' in img and 'height' in img}
         except (KeyError, TypeError) as e:
             raise ValueError(f'{self.ann_file}: `images` must be a list of records with `id` and '
                              f'`file_name` ({e!r})') from None
@@ -107,7 +129,8 @@ class UnlabeledTopdownDataset(BaseDataset):
                 raise ValueError(f'{where}: image_id {ann.get("image_id")!r} is not in `images`')
             if 'bbox' not in ann:
                 raise ValueError(f'{where}: no `bbox`; every target instance needs a box')
-            records.append((images[ann['image_id']], ann['bbox'], where))
+            records.append((images[ann['image_id']], ann['bbox'], where,
+                            sizes.get(ann['image_id'])))
         return records
 
     def _list_records(self, path):
@@ -121,7 +144,7 @@ class UnlabeledTopdownDataset(BaseDataset):
                 if len(fields) != 5:
                     raise ValueError(f'{where}: expected `image_path x y width height`, got '
                                      f'{line.strip()!r}')
-                records.append((fields[0], fields[1:], where))
+                records.append((fields[0], fields[1:], where, None))
         return records
 
     @staticmethod
@@ -135,6 +158,17 @@ class UnlabeledTopdownDataset(BaseDataset):
             raise ValueError(f'{where}: box {bbox!r} must have finite values and a positive '
                              'width and height')
         return x, y, w, h
+
+    @staticmethod
+    def _check_overlap(box, size, where):
+        if size is None:
+            return  # not a local file: left to the pipeline
+        x, y, w, h = box
+        width, height = size
+        if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+            raise ValueError(f'{where}: box [{x:g}, {y:g}, {w:g}, {h:g}] lies entirely outside '
+                             f'its {width}x{height} image; expected a box that overlaps it '
+                             '(x < width, y < height, x + w > 0, y + h > 0)')
 
     def get_data_info(self, idx: int) -> dict:
         info = super().get_data_info(idx)

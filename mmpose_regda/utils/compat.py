@@ -70,6 +70,35 @@ def install_mmcv_ext_placeholder() -> bool:
     return True
 
 
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_statistic(owner, name: str):
+    """What mmengine's checkpoints ask of ``builtins.getattr``, and nothing else.
+
+    mmengine's ``HistoryBuffer`` (the message hub's logged scalars) pickles its statistics
+    methods (``min``, ``max``, ``current``, ``mean``) as ``getattr(HistoryBuffer, 'mean')``.
+    Allowing ``builtins.getattr`` itself would let any weights-only load in the process reach
+    whatever an attribute chain leads to (``HistoryBuffer.__init__.__builtins__`` holds ``eval``
+    and ``__import__``), so the weights-only unpickler is given this function under that name
+    instead: it answers exactly those lookups and refuses every other one.
+    """
+    import pickle
+
+    from mmengine.logging.history_buffer import HistoryBuffer
+
+    # the class registry fills up only once a HistoryBuffer is made: the defaults are named here
+    statistics = set(_HISTORY_BUFFER_STATISTICS) | set(HistoryBuffer._statistics_methods)
+    if owner is HistoryBuffer and isinstance(name, str) and name in statistics:
+        method = getattr(HistoryBuffer, name, None)
+        if inspect.isfunction(method):
+            return method
+    # raised as the unpickler's own error, like any other refused global
+    raise pickle.UnpicklingError(
+        f'this checkpoint calls getattr({owner!r}, {name!r}); weights-only loading allows '
+        f"getattr only for mmengine's HistoryBuffer statistics ({', '.join(sorted(statistics))})")
+
+
 def _checkpoint_safe_globals() -> List:
     """The non-tensor objects that mmengine writes into checkpoints."""
     import numpy as np
@@ -82,8 +111,8 @@ def _checkpoint_safe_globals() -> List:
         np.ndarray,
         np.dtype,
         HistoryBuffer,
-        # HistoryBuffer pickles its statistics methods through getattr
-        getattr,
+        # HistoryBuffer pickles its statistics methods through getattr: narrowed to them
+        (history_buffer_statistic, 'builtins.getattr'),
         # numpy scalars carry their raw value as bytes
         bytes,
     ]
@@ -96,9 +125,13 @@ def _checkpoint_safe_globals() -> List:
 
 
 def needs_checkpoint_safe_globals() -> bool:
-    """True when torch loads weights-only by default and mmengine does not opt out."""
+    """True when torch loads weights-only by default (torch >= 2.6) and mmengine does not opt
+    out."""
     if not hasattr(torch.serialization, 'add_safe_globals'):
-        return False  # torch < 2.4 has no weights-only default
+        return False  # torch < 2.4 has no allow-list
+    version = tuple(int(v) for v in torch.__version__.split('+')[0].split('.')[:2])
+    if version < (2, 6):
+        return False  # weights_only=False was still the default
     from mmengine.runner import checkpoint
     return 'weights_only' not in inspect.getsource(checkpoint.load_from_local)
 
@@ -111,7 +144,9 @@ def register_checkpoint_safe_globals() -> bool:
     checkpoints hold numpy arrays (dataset metainfo) and mmengine's ``HistoryBuffer`` (message
     hub), so loading fails with ``Unsupported global``. Fixed on mmengine's main branch, not
     released. Rather than turning weights-only off, the exact classes mmengine writes are
-    allowed, so a checkpoint that pickles anything else still fails loudly.
+    allowed, and ``builtins.getattr`` only for the lookups mmengine's checkpoints make
+    (:func:`history_buffer_statistic`), so a checkpoint that pickles anything else still fails
+    loudly, in any weights-only load of the process.
 
     Returns:
         bool: whether globals were registered.

@@ -54,3 +54,45 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
     os.makedirs(tmp_path / 'w' / 'seed0' / 'regda')
     bench.train_stage('regda', 0, args)
     assert f'load_from={tmp_path / "ckpt.pth"}' in calls[-1]
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--seeds', '0', '0'], '--seeds: 0 given more than once; expected distinct values (two '
+     'runs of one seed would report a spread of 0)'),
+    (['--seeds', '-1'], 'argument --seeds: a seed must be in [0, 2147483647] (numpy and '
+     'mmengine seed generators with it), got -1'),
+    (['--seeds', str(2**32)], 'a seed must be in [0, 2147483647]'),
+    (['--seeds', 'one'], "argument --seeds: a seed is an integer, got 'one'"),
+    (['--num-images', '0'], 'argument --num-images: expected an integer >= 1, got 0'),
+    (['--methods', 'regda', 'regda'], '--methods: regda given more than once'),
+    (['--cfg-options', 'train_cfg.max_iters'], "argument --cfg-options: a config option is "
+     "key=value (e.g. train_cfg.max_iters=10), got 'train_cfg.max_iters'"),
+])
+def test_bad_arguments_stop_before_any_stage(argv, message, capsys, monkeypatch):
+    monkeypatch.setattr(bench, 'run', lambda cmd: pytest.fail(f'a stage ran: {cmd}'))
+    with pytest.raises(SystemExit) as exit_:
+        bench.parse_args(argv)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_shows_defaults_and_run_time(capsys):
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--help'])
+    help_text = ' '.join(capsys.readouterr().out.split())
+    assert "(default: ['kl', 'regda', 'oracle'])" in help_text and '(default: 8)' in help_text
+    assert 'about 12 minutes from scratch' in help_text
+
+
+def test_a_failed_stage_ends_the_benchmark_with_its_name(tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    def failing_run(cmd):
+        raise subprocess.CalledProcessError(1, cmd)
+
+    monkeypatch.setattr(bench, 'run', failing_run)
+    monkeypatch.setattr(bench.sys, 'argv', ['benchmark', '--work-dir', str(tmp_path)])
+    with pytest.raises(SystemExit, match=r'error: training kl, seed 0 failed: train\.py exited '
+                       r'with 1 .*not marked done'):
+        bench.main()
+    assert not (tmp_path / 'seed0' / 'kl' / 'done').exists()

@@ -104,3 +104,15 @@ def test_tiny_run_end_to_end(tmp_path):
     assert (work_dir / 'seed0' / 'regda_noisy2color' / 'iter_2.pth').is_file()
     metrics = json.loads((work_dir / 'seed0' / 'regda_noisy2color' / 'mae_color.json').read_text())
     assert float(row.group(1)) == pytest.approx(metrics['MAE'], abs=5e-4)
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--seeds', '1', '2', '1'], '--seeds: 1 given more than once'),
+    (['--seeds', '-3'], 'got -3'),
+    (['--train-images', '0'], 'argument --train-images: expected an integer >= 1, got 0'),
+    (['--test-images', '-5'], 'argument --test-images: expected an integer >= 1, got -5'),
+])
+def test_bad_arguments_stop_before_any_stage(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        bench.parse_args(argv)
+    assert message in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """SharedHandDataset / SharedBodyDataset: layouts, RHD reordering, metainfo from anywhere, and
 clear errors on malformed annotations."""
 import json
+import logging
 import os
 
 import numpy as np
@@ -87,3 +88,54 @@ def test_missing_image_names_the_path(tmp_path):
                          pipeline=[dict(type='LoadImage')], test_mode=True))
     with pytest.raises(Exception, match=os.path.join('images', 'missing.jpg')):
         dataset[0]
+
+
+def rhd_with_boxes(pose_samples, tmp_path, boxes):
+    """The RHD samples (3 hands, 320x320 images) with the given boxes (None: keep)."""
+    coco = json.loads((pose_samples / 'rhd' / 'test_rhd.json').read_text())
+    for ann, box in zip(coco['annotations'], boxes):
+        if box is not None:
+            ann['bbox'] = box
+    (tmp_path / 'rhd.json').write_text(json.dumps(coco))
+    return dict(type='SharedHandDataset', dataset_name='rhd', keypoint_order='rhd',
+                data_root=str(pose_samples / 'rhd'), ann_file=str(tmp_path / 'rhd.json'),
+                data_prefix=dict(img=''))
+
+
+def test_dropped_records_are_counted_with_the_reason_and_ids(pose_samples, tmp_path):
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_instance('test_dropped_records')
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        # 111: a negative width; 7474: a box beyond the 320x320 image; 19020 kept
+        dataset = build(rhd_with_boxes(pose_samples, tmp_path,
+                                       [[160, 60, -90, 120], [400, 10, 50, 50], None]))
+    finally:
+        logger.removeHandler(handler)
+    assert len(dataset) == 1
+    ids = [ann['id'] for ann in json.loads((tmp_path / 'rhd.json').read_text())['annotations']]
+    assert [r for r in records if 'left out' in r] == [
+        f'{tmp_path / "rhd.json"}: 2 of 3 instances left out: 1 with a box of zero or negative '
+        f'width or height (ids {ids[0]}); 1 with a box outside its image (ids {ids[1]})']
+
+
+def test_a_source_with_no_instance_left_names_the_file_and_why(pose_samples, tmp_path):
+    outside = [1000, 1000, 10, 10]
+    with pytest.raises(ValueError, match=r'rhd\.json: no instance to use: 3 of 3 instances left '
+                       r'out: 3 with a box outside its image \(ids .*\)\. Expected at least one'):
+        build(rhd_with_boxes(pose_samples, tmp_path, [outside] * 3))
+    (tmp_path / 'empty.json').write_text(json.dumps(dict(images=[], annotations=[],
+                                                         categories=[])))
+    with pytest.raises(ValueError, match=r'empty\.json: no instance to use: it has no annotation'):
+        build(dict(type='SharedHandDataset', ann_file=str(tmp_path / 'empty.json')))
+
+
+def test_a_truncated_annotation_file_is_named(pose_samples, tmp_path):
+    text = (pose_samples / 'rhd' / 'test_rhd.json').read_text()
+    (tmp_path / 'rhd_train.json').write_text(text[:len(text) // 2])
+    with pytest.raises(ValueError, match=r'rhd_train\.json: not a valid JSON file \(.*\); it is '
+                       'truncated or damaged'):
+        build(dict(type='SharedHandDataset', ann_file=str(tmp_path / 'rhd_train.json')))

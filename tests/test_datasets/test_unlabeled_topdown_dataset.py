@@ -76,3 +76,31 @@ def test_coco_instance_without_box_and_required_metainfo(tmp_path):
         build(ann_file=str(tmp_path / 'c.json'))
     with pytest.raises(FileNotFoundError, match='nothing.json'):
         build(ann_file=str(tmp_path / 'nothing.json'), metainfo='hand21')
+
+
+def test_a_target_box_outside_its_image_is_refused(pose_samples, tmp_path):
+    coco = json.loads((pose_samples / 'freihand' / 'test_freihand.json').read_text())
+    coco['annotations'][1]['bbox'] = [230, 10, 40, 40]  # the images are 224x224
+    (tmp_path / 'boxes.json').write_text(json.dumps(coco))
+    with pytest.raises(ValueError, match=r'boxes\.json: annotation .*: box \[230, 10, 40, 40\] '
+                       r'lies entirely outside its 224x224 image'):
+        build(ann_file=str(tmp_path / 'boxes.json'), metainfo='hand21',
+              data_root=str(pose_samples / 'freihand'))
+    # an image list: the size comes from the image file; partly outside is fine
+    (tmp_path / 'list.txt').write_text('00000355.jpg -20 -20 40 40\n00017620.jpg -50 5 40 40\n')
+    with pytest.raises(ValueError, match=r'list\.txt: line 2: box \[-50, 5, 40, 40\] lies '
+                       'entirely outside its 224x224 image'):
+        build(ann_file=str(tmp_path / 'list.txt'), metainfo='hand21',
+              data_root=str(pose_samples / 'freihand'))
+    (tmp_path / 'list.txt').write_text('missing.jpg 0 0 40 40\n')
+    with pytest.raises(FileNotFoundError, match=r'list\.txt: line 1: image .*missing\.jpg not '
+                       'found'):
+        build(ann_file=str(tmp_path / 'list.txt'), metainfo='hand21',
+              data_root=str(pose_samples / 'freihand'))
+
+
+def test_a_truncated_target_file_is_named(pose_samples, tmp_path):
+    text = (pose_samples / 'freihand' / 'test_freihand.json').read_text()
+    (tmp_path / 'target.json').write_text(text[:100])
+    with pytest.raises(ValueError, match=r'target\.json: not a valid JSON file .*truncated'):
+        build(ann_file=str(tmp_path / 'target.json'), metainfo='hand21')

@@ -1,5 +1,6 @@
 """Each upstream workaround of mmpose_regda.utils.compat: needed here, applied, and harmless."""
 import os
+import pickle
 import subprocess
 import sys
 import types
@@ -91,6 +92,35 @@ def test_other_globals_still_refused(tmp_path):
     torch.save({'x': NotAllowed()}, path)
     with pytest.raises(Exception, match='NotAllowed'):
         torch.load(path, weights_only=True)
+
+
+class GetAttr:
+    """Pickles as ``getattr(owner, name)``, the way pickle itself writes nested names."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return getattr, (self.owner, self.name)
+
+
+def test_getattr_reaching_a_builtin_is_refused(tmp_path):
+    """A crafted checkpoint walks from an allowed class to the builtins (``eval``,
+    ``__import__``): refused by a plain weights-only load anywhere in the process."""
+    from mmengine.logging import HistoryBuffer
+    path = tmp_path / 'crafted.pth'
+    torch.save({'state_dict': {'w': torch.ones(1)},
+                'meta': GetAttr(GetAttr(HistoryBuffer, '__init__'), '__builtins__')}, path)
+    # the payload is real: unpickled without restrictions it hands back eval
+    assert torch.load(path, weights_only=False)['meta']['eval'] is eval
+    with pytest.raises(pickle.UnpicklingError, match="getattr.*'__init__'"):
+        torch.load(path, weights_only=True)
+    from mmengine.runner import CheckpointLoader
+    with pytest.raises(pickle.UnpicklingError, match='getattr'):
+        CheckpointLoader.load_checkpoint(str(path))  # what resume, load_from and test.py use
+    # what mmengine's checkpoints do ask of getattr still works
+    torch.save({'mean': GetAttr(HistoryBuffer, 'mean')}, path)
+    assert torch.load(path, weights_only=True)['mean'] is HistoryBuffer.mean
 
 
 def test_safe_globals_needed_only_when_mmengine_does_not_opt_out(monkeypatch):

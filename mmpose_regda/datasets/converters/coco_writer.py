@@ -25,17 +25,21 @@ to a temporary file in the output folder that is then renamed over the target
 (:func:`write_outputs`), so a bad record or a crash never leaves a half-written file, nor new
 outputs of one split beside stale ones of another.
 """
+import contextlib
 import copy
 import functools
 import json
-import os
 import os.path as osp
+import pickle
 import sys
-import tempfile
+import zipfile
+import zlib
 from collections import Counter
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from ...utils.atomic_output import atomic_output
 
 METAINFO_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'metainfo')
 HAND21 = 'hand21'
@@ -48,6 +52,24 @@ Shape = Tuple[Optional[int], ...]
 
 class ConversionError(ValueError):
     """A raw record that cannot be converted; the message names the file and the record."""
+
+
+# what json, pickle and numpy raise on a truncated or damaged file
+_DECODE_ERRORS = (EOFError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile, zlib.error)
+
+
+@contextlib.contextmanager
+def reading(path: str, kind: str):
+    """Inside the block, a decoding error of the raw file ``path`` (truncated or damaged json,
+    pickle or npz) becomes a :class:`ConversionError` that names the file."""
+    try:
+        yield
+    except ConversionError:
+        raise
+    except _DECODE_ERRORS as e:
+        raise ConversionError(f'{path}: cannot be read as {kind} ({type(e).__name__}: {e}); the '
+                              'file is truncated or damaged: extract or download it '
+                              'again') from None
 
 
 def read_array(record, field: str, shapes: Union[Shape, Sequence[Shape]], where: str,
@@ -235,36 +257,21 @@ class CocoBuilder:
 def write_outputs(out_dir: str, outputs: Dict[str, dict]) -> List[str]:
     """Write ``{file name: COCO dict}`` into ``out_dir``, all or nothing.
 
-    Every file is first dumped to a temporary file in ``out_dir`` (same file system, so each
-    rename is atomic), and only when all dumps succeeded are they renamed over the targets, one
-    after the other. On any error before that the temporary files are removed and the existing
-    outputs are left as they were. The files get the usual permissions (``mkstemp`` makes them
-    private to the user).
+    Every file is first dumped under a temporary name in ``out_dir`` (same file system, so each
+    rename is atomic; see :func:`~mmpose_regda.utils.atomic_output`), and only when all dumps
+    succeeded are they renamed over the targets. On any error before that the temporary files
+    are removed and the existing outputs are left as they were; temporaries left by a converter
+    that was killed are removed by the next run.
 
     Returns:
         list[str]: the paths written.
     """
-    os.makedirs(out_dir, exist_ok=True)
-    umask = os.umask(0)
-    os.umask(umask)
-    staged = []
-    try:
-        for name, coco in outputs.items():
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f'.{name}.', suffix='.tmp')
-            staged.append((tmp, osp.join(out_dir, name)))
-            with os.fdopen(fd, 'w') as f:
+    paths = [osp.join(out_dir, name) for name in outputs]
+    with contextlib.ExitStack() as renames:  # all renames happen after the last dump
+        for path, coco in zip(paths, outputs.values()):
+            with open(renames.enter_context(atomic_output(path)), 'w') as f:
                 json.dump(coco, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o666 & ~umask)
-        for tmp, path in staged:
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp, _ in staged:
-            if osp.exists(tmp):
-                os.remove(tmp)
-        raise
-    return [path for _, path in staged]
+    return paths
 
 
 def summary(out_dir: Optional[str], outputs: Dict[str, dict]) -> Iterable[str]:

@@ -22,7 +22,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from .coco_writer import (HAND21, CocoBuilder, ConversionError, check_array, finish, holdout,
-                          require_image)
+                          reading, require_image)
 
 VERSIONS = ('gs', 'hom', 'sample', 'auto')
 IMAGE_SIZE = 224
@@ -38,7 +38,7 @@ def project(xyz: np.ndarray, K: np.ndarray, where: str) -> np.ndarray:
 
 
 def _load_list(path: str) -> list:
-    with open(path) as f:
+    with open(path) as f, reading(path, 'json'):
         values = json.load(f)
     if not isinstance(values, list):
         raise ConversionError(f'{path}: expected a list with one entry per annotation, got '

@@ -38,7 +38,7 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .coco_writer import (BODY16, CocoBuilder, ConversionError, check_array, finish,
-                          read_image_size, square_box)
+                          read_image_size, reading, square_box)
 
 H36M_TO_MPII = (3, 2, 1, 4, 5, 6, 0, 8, 9, 10, 16, 15, 14, 11, 12, 13)
 J24_TO_H36M = (14, 2, 1, 0, 3, 4, 5, 16, 12, 17, 18, 9, 10, 11, 8, 7, 6)
@@ -49,7 +49,7 @@ FRAME_NAME = re.compile(r'^(S\d+)_.+\.(\d+)_(\d{6})\.jpg$')
 
 def load_h36m_npz(ann_file: str) -> Tuple[np.ndarray, dict]:
     """``imgname`` and the ``center``/``scale``/``part`` arrays of an annotation ``.npz``."""
-    with np.load(ann_file) as npz:
+    with reading(ann_file, 'an .npz archive'), np.load(ann_file) as npz:
         arrays = {}
         for field in ('imgname', 'center', 'scale', 'part'):
             if field not in npz.files:

@@ -25,12 +25,12 @@ from typing import Dict, Optional
 import numpy as np
 
 from .coco_writer import (HAND21, CocoBuilder, ConversionError, finish, holdout, read_array,
-                          require_image)
+                          reading, require_image)
 
 
 def load_h3d_records(ann_file: str) -> list:
     """The list of records of ``annotations.json``."""
-    with open(ann_file) as f:
+    with open(ann_file) as f, reading(ann_file, 'json'):
         records = json.load(f)
     if not isinstance(records, list):
         raise ConversionError(f'{ann_file}: expected a list of records, got '

@@ -24,7 +24,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 
 from ..keypoint_coco_dataset import RHD_TO_SHARED_ORDER
-from .coco_writer import (HAND21, CocoBuilder, ConversionError, finish, read_array,
+from .coco_writer import (HAND21, CocoBuilder, ConversionError, finish, read_array, reading,
                           require_image, visible_box)
 
 SPLITS = {'train': 'training', 'test': 'evaluation'}
@@ -35,7 +35,7 @@ HANDS = (('left', 0), ('right', 21))
 def load_rhd_annotations(ann_file: str) -> dict:
     """The ``{sample id: record}`` dict of an RHD pickle (written by Python 2: numpy arrays in
     it need ``encoding='latin1'``)."""
-    with open(ann_file, 'rb') as f:
+    with open(ann_file, 'rb') as f, reading(ann_file, 'a pickle'):
         annotations = pickle.load(f, encoding='latin1')
     if not isinstance(annotations, dict):
         raise ConversionError(f'{ann_file}: expected a dict {{sample id: record}}, got '

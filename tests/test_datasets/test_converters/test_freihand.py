@@ -139,3 +139,14 @@ def test_missing_image_version(freihand_root, tmp_path):
         lambda: convert_freihand(str(freihand_root), str(out), versions=['gs', 'hom']), out,
         'freihand_test.json', 'freihand_train.json', 'training_xyz.json: record 0 (hom version)',
         '00000005.jpg not found')
+
+
+def test_a_truncated_json_ends_with_the_clean_error(freihand_root, tmp_path):
+    xyz_file = freihand_root / 'training_xyz.json'
+    xyz_file.write_text(xyz_file.read_text()[:100])
+    out = tmp_path / 'out'
+    assert_fails_cleanly(lambda: convert_freihand(str(freihand_root), str(out)), out,
+                         'freihand_test.json', 'freihand_train.json',
+                         f'{xyz_file}: cannot be read as json (JSONDecodeError: ')
+    with pytest.raises(SystemExit, match=r'training_xyz\.json: cannot be read as json'):
+        run_converter_tool('freihand2coco', '--root', freihand_root, '--out-dir', out)

@@ -153,3 +153,15 @@ def test_malformed_record_writes_nothing(h36m_root, tmp_path, edit, where, messa
     out = tmp_path / 'out'
     assert_fails_cleanly(lambda: convert_h36m(str(ann_file), str(h36m_root), str(out)), out,
                          'h36m_test.json', 'h36m_train.json', f'{ann_file}: {where}', message)
+
+
+def test_a_truncated_npz_ends_with_the_clean_error(h36m_root, tmp_path):
+    ann_file = h36m_root / 'h36m.npz'
+    ann_file.write_bytes(ann_file.read_bytes()[:300])
+    out = tmp_path / 'out'
+    assert_fails_cleanly(lambda: convert_h36m(str(ann_file), str(h36m_root), str(out)), out,
+                         'h36m_test.json', 'h36m_train.json',
+                         f'{ann_file}: cannot be read as an .npz archive (BadZipFile: ')
+    with pytest.raises(SystemExit, match=r'h36m\.npz: cannot be read as an \.npz archive'):
+        run_converter_tool('h36m2coco', '--ann-file', ann_file, '--root', h36m_root,
+                           '--out-dir', out)

@@ -78,3 +78,14 @@ def test_malformed_record_writes_nothing(h3d_root, tmp_path, field, value, messa
     out = tmp_path / 'out'
     assert_fails_cleanly(lambda: convert_h3d(str(h3d_root), str(out), num_test=2), out,
                          'h3d_test.json', 'h3d_train.json', f'{ann_file}: record 3: ', message)
+
+
+def test_a_truncated_json_ends_with_the_clean_error(h3d_root, tmp_path):
+    ann_file = h3d_root / 'annotations.json'
+    ann_file.write_text(ann_file.read_text()[:-10])
+    out = tmp_path / 'out'
+    assert_fails_cleanly(lambda: convert_h3d(str(h3d_root), str(out), num_test=2), out,
+                         'h3d_test.json', 'h3d_train.json',
+                         f'{ann_file}: cannot be read as json (JSONDecodeError: ')
+    with pytest.raises(SystemExit, match=r'annotations\.json: cannot be read as json'):
+        run_converter_tool('h3d2coco', '--root', h3d_root, '--out-dir', out, '--num-test', 2)

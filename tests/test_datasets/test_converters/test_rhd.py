@@ -188,3 +188,15 @@ def test_missing_image_and_cli_error(rhd_root, tmp_path):
         run_converter_tool('rhd2coco', '--root', rhd_root, '--out-dir', out)
     assert 'sample 1: image' in str(exit_.value) and 'no json file was written' in str(
         exit_.value)
+
+
+def test_a_truncated_pickle_ends_with_the_clean_error(rhd_root, tmp_path):
+    ann_file = rhd_root / 'training' / 'anno_training.pickle'
+    ann_file.write_bytes(ann_file.read_bytes()[:200])
+    out = tmp_path / 'out'
+    assert_fails_cleanly(lambda: convert_rhd(str(rhd_root), str(out)), out, 'rhd_test.json',
+                         'rhd_train.json', f'{ann_file}: cannot be read as a pickle (',
+                         'truncated or damaged')
+    with pytest.raises(SystemExit, match=r'anno_training\.pickle: cannot be read as a pickle '
+                       r'.*\(no json file was written\)'):
+        run_converter_tool('rhd2coco', '--root', rhd_root, '--out-dir', out)
