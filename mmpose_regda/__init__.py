@@ -6,7 +6,11 @@ Importing the package registers its models, datasets, metrics and hooks into MMP
 """
 import warnings
 
-from .utils import compat
+# setuptools warns on every import of pkg_resources, which mmengine still imports: noise for the
+# plugin's users, not news
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+
+from .utils import compat  # noqa: E402
 
 # Must run before anything below imports mmpose.models (see compat.install_mmcv_ext_placeholder).
 compat.apply_all()

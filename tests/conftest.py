@@ -12,6 +12,8 @@ HELPERS_DIR = Path(__file__).resolve().parent / 'helpers'
 # The real samples live in the shared folder beside the repository; REGDA_POSE_SAMPLES overrides.
 # test-only modules (a tiny RegDA model, a parameter-dump hook) for tests and tool subprocesses
 sys.path.insert(0, str(HELPERS_DIR))
+# the modules the benchmark tools share (tools/staged_runs.py, tools/benchmark_args.py)
+sys.path.insert(0, str(REPO_ROOT / 'tools'))
 POSE_SAMPLES = Path(os.environ.get('REGDA_POSE_SAMPLES',
                                    REPO_ROOT.parent / 'shared' / 'data' / 'pose_samples'))
 

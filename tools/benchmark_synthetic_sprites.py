@@ -25,16 +25,20 @@ two threads competing for busy cores run several times slower.
 import argparse
 import os.path as osp
 import sys
+import warnings
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.config import Config
 
-from mmpose_regda.apis.benchmark_args import (HelpFormatter, cfg_option, check_distinct,
-                                              positive_int, seed)
-from mmpose_regda.apis.staged_runs import (REPO, StageFailed, evaluate_stage, final_checkpoint,
-                                           format_over_seeds, run_tool, write_table)
-from mmpose_regda.apis.staged_runs import train_stage as train_stage_in
+# mmengine imports pkg_resources, which setuptools deprecates on every import: noise, not news
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
+from mmengine.config import Config  # noqa: E402
+
+from benchmark_args import (HelpFormatter, cfg_option, check_distinct,  # noqa: E402
+                            positive_int, seed)
+from staged_runs import (REPO, StageFailed, evaluate_stage, final_checkpoint,  # noqa: E402
+                         format_over_seeds, run_tool, write_table)
+from staged_runs import train_stage as train_stage_in  # noqa: E402
 
 CONFIGS = osp.join(REPO, 'configs', 'synthetic_sprites')
 PRETRAIN_CONFIG = 'kl-pretrain_res18-quarter-2stages_1xb32-300it_sprites-source-64x64.py'

@@ -1,4 +1,5 @@
-"""Benchmarks as chains of ``tools/train.py`` / ``tools/test.py`` runs that survive interruption.
+"""Benchmarks as chains of ``tools/train.py`` / ``tools/test.py`` runs that survive interruption
+(a module the benchmark tools share, not a tool).
 
 A stage trains one config into its own work directory; a ``done`` marker and the final
 checkpoint make a finished stage reusable, and an interrupted one resumes from its last
@@ -7,25 +8,51 @@ checkpoint. A stage whose tool exits non-zero (a NaN loss, a bad input) raises
 ``tools/test.py --out`` writes, and :func:`format_over_seeds` writes one table cell of a result
 over training seeds.
 """
+import collections
 import json
+import os
 import os.path as osp
+import re
 import subprocess
 import sys
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 class StageFailed(RuntimeError):
     """A stage's ``tools/train.py`` or ``tools/test.py`` exited non-zero; its log says why."""
 
 
+#: What the console shows of a stage: its progress and results. Each run's whole log (the
+#: config, the environment, the model's initialisation) is in its work directory, as mmengine
+#: writes it.
+PROGRESS = re.compile(r'Iter\((train|val|test)\)|Epoch\(|Load(s)? checkpoint|Saving checkpoint|'
+                      r'Auto resumed|resumed epoch|Traceback|Error|error:')
+#: How much of a failed run's output the console shows.
+FAILURE_TAIL = 40
+
+
 def run_tool(cmd: List[str]) -> None:
-    """Run ``python <cmd>`` from the repository root, streaming its output."""
+    """Run ``python <cmd>`` from the repository root, showing its progress lines as they come;
+    if it fails, the end of its output too (then ``CalledProcessError``)."""
     print('\n>>> ' + ' '.join(cmd), flush=True)
-    subprocess.run([sys.executable] + cmd, cwd=REPO, check=True)
+    env = dict(os.environ)
+    # setuptools warns on every import of pkg_resources, which mmengine still imports
+    env['PYTHONWARNINGS'] = ','.join(
+        filter(None, [env.get('PYTHONWARNINGS'), 'ignore:pkg_resources is deprecated']))
+    tail = collections.deque(maxlen=FAILURE_TAIL)
+    with subprocess.Popen([sys.executable] + cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            tail.append(line)
+            if PROGRESS.search(line):
+                print('    ' + line.rstrip()[-220:], flush=True)
+    if proc.returncode != 0:
+        print(''.join(['    ' + line for line in tail]), end='', flush=True)
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
 
 
 def final_checkpoint(work_dir: str) -> Optional[str]:
@@ -74,9 +101,9 @@ def _run_stage(run, cmd: List[str], what: str) -> None:
         run(cmd)
     except subprocess.CalledProcessError as e:
         raise StageFailed(f'{what} failed: {osp.basename(cmd[0])} exited with {e.returncode} '
-                          '(its log above says why). The stage is not marked done; fix the '
-                          'cause and run the benchmark again: finished stages are '
-                          'reused.') from None
+                          '(the end of its output above says why). The stage is not marked '
+                          'done; fix the cause and run the benchmark again: finished stages '
+                          'are reused.') from None
 
 
 def format_over_seeds(values: Sequence[float], digits: int) -> str:
@@ -90,7 +117,7 @@ def format_over_seeds(values: Sequence[float], digits: int) -> str:
 
 def write_table(table: str, work_dir: str) -> None:
     """Print a benchmark's table and keep it as ``<work_dir>/results.md`` (atomically)."""
-    from ..utils import atomic_output
+    from mmpose_regda.utils import atomic_output
     with atomic_output(osp.join(work_dir, 'results.md')) as tmp, open(tmp, 'w') as f:
         f.write(table)
     print('\n' + table)
