@@ -9,6 +9,7 @@ from mmengine.logging import print_log
 
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
+from .decoded_images import attach_decoded_images
 
 METAINFO_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'metainfo')
 
@@ -75,6 +76,8 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
             and in error messages.
         keypoint_order (Sequence[int], optional): for each keypoint of the shared layout, its
             index in the file.
+        decode_images_once (bool): decode every image when the dataset is built and keep it in
+            memory (``attach_decoded_images``), for small datasets read many times.
         **kwargs: as ``BaseCocoStyleDataset`` (``ann_file``, ``data_root``, ``pipeline``...).
     """
     METAINFO_NAME = ''
@@ -83,8 +86,10 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
                  *args,
                  dataset_name: Optional[str] = None,
                  keypoint_order: Optional[Sequence[int]] = None,
+                 decode_images_once: bool = False,
                  **kwargs):
         self.keypoint_order = None if keypoint_order is None else list(keypoint_order)
+        self.decode_images_once = decode_images_once
         super().__init__(*args, **kwargs)
         if dataset_name is not None:
             self._metainfo['dataset_name'] = dataset_name
@@ -135,7 +140,7 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
             raise ValueError(
                 f'{self.ann_file}: no instance to use: {why}. Expected at least one instance '
                 'with a box overlapping its image and a labelled keypoint.')
-        return data_list
+        return attach_decoded_images(data_list) if self.decode_images_once else data_list
 
     def _describe_dropped(self) -> str:
         total = sum(len(ids) for ids in self._dropped.values())

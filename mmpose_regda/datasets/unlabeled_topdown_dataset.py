@@ -7,6 +7,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.fileio import get_local_path
 
 from mmpose.registry import DATASETS
+from .decoded_images import attach_decoded_images
 from .keypoint_coco_dataset import load_metainfo, metainfo_file
 
 
@@ -46,6 +47,8 @@ class UnlabeledTopdownDataset(BaseDataset):
         data_root (str): root of images and annotation file.
         data_prefix (dict): ``dict(img='...')``, the image folder under ``data_root``.
         pipeline (list): transforms.
+        decode_images_once (bool): decode every image when the dataset is built and keep it in
+            memory (``attach_decoded_images``), for small datasets read many times.
     """
     METAINFO: dict = dict()
 
@@ -57,7 +60,9 @@ class UnlabeledTopdownDataset(BaseDataset):
                  pipeline: List = [],
                  test_mode: bool = False,
                  lazy_init: bool = False,
-                 max_refetch: int = 1000):
+                 max_refetch: int = 1000,
+                 decode_images_once: bool = False):
+        self.decode_images_once = decode_images_once
         if metainfo is None:
             raise ValueError('UnlabeledTopdownDataset needs `metainfo`, the keypoint definition '
                              "shared with the source domain ('hand21', 'body16' or "
@@ -106,7 +111,7 @@ class UnlabeledTopdownDataset(BaseDataset):
                     keypoints=np.zeros((1, num_keypoints, 2), dtype=np.float32),
                     keypoints_visible=np.zeros((1, num_keypoints), dtype=np.float32),
                     category_id=1))
-        return data_list
+        return attach_decoded_images(data_list) if self.decode_images_once else data_list
 
     def _coco_records(self, path):
         with open(path) as f:

@@ -3,13 +3,13 @@ from typing import Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from mmpose.evaluation.functional import pose_pck_accuracy
+from mmengine.structures import PixelData
+
 from mmpose.models.heads import HeatmapHead
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import MODELS
-from mmpose.utils.tensor_utils import to_numpy
 from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
-from mmengine.structures import PixelData
+from ..utils import heatmap_pck_accuracy
 
 
 def spatial_softmax(logits: Tensor) -> Tensor:
@@ -95,9 +95,7 @@ class KLHeatmapHead(HeatmapHead):
             [d.gt_instance_labels.keypoint_weights for d in batch_data_samples])
         losses = dict(loss_kpt=self.loss_module(logits, gt_heatmaps, keypoint_weights))
         if train_cfg.get('compute_acc', True):
-            _, avg_acc, _ = pose_pck_accuracy(
-                output=to_numpy(spatial_softmax(logits.detach().float())),  # numpy: no bf16
-                target=to_numpy(gt_heatmaps),
-                mask=to_numpy(keypoint_weights) > 0)
-            losses['acc_pose'] = torch.tensor(avg_acc, device=gt_heatmaps.device)
+            # on the device: no host sync in the training step
+            losses['acc_pose'] = heatmap_pck_accuracy(spatial_softmax(logits.detach()),
+                                                      gt_heatmaps, keypoint_weights)
         return losses
