@@ -92,3 +92,18 @@ def test_keypoint_count_mismatch_is_named():
     sample.gt_instance_labels = InstanceData(keypoint_weights=torch.ones(1, 5))
     with pytest.raises(ValueError, match=r'data has 5 keypoints but the head predicts 3'):
         head.loss((torch.zeros(1, FEAT, 8, 8), ), [sample])
+
+
+def test_output_logits_are_the_raw_logits_of_one_pass():
+    """The paper protocol scores the raw logits (their sign matters to it); one pass only."""
+    head = negative_logits_head([(1, 2), (5, 5), (7, 0)])
+    feats = (torch.zeros(2, FEAT, 8, 8), )
+    _, fields = head.predict(feats, [PoseDataSample(), PoseDataSample()],
+                             test_cfg=dict(output_logits=True))
+    assert len(fields) == 2 and 'heatmaps' not in fields[0]
+    for field in fields:
+        assert field.logits.shape == (K, 8, 8) and (field.logits < 0).all()
+        assert field.logits[1, 5, 5] == -1.
+    with pytest.raises(ValueError, match='output_logits needs flip_test=False'):
+        head.predict([feats, feats], [PoseDataSample(metainfo=dict(flip_indices=[0, 1, 2]))],
+                     test_cfg=dict(flip_test=True, output_logits=True))
