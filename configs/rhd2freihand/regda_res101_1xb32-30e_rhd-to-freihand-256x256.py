@@ -1,5 +1,6 @@
-# RHD->FreiHand, RegDA: adapts the KL-pretrained model (RHD labeled -> FreiHand boxes only) for the
-# paper's 30 epochs of 500 iterations, batch 32 per domain, and evaluates the final model on FreiHand.
+# RHD->FreiHand, RegDA: adapts the KL-pretrained model (RHD labeled -> FreiHand boxes only) for
+# the paper's 30 epochs of 500 iterations, batch 32 per domain, and evaluates the final model on
+# FreiHand.
 _base_ = ['../_base_/regda-paper_res101_1xb32-30e.py']
 train_dataloader = dict(
     dataset=dict(source=_base_.rhd_train, target=_base_.freihand_train_unlabeled))
