@@ -64,8 +64,8 @@ def main(argv=None):
                                                      args.keep_flip_test)
     except ExportError as e:
         sys.exit(f'error: {args.config}: {e}')
-    header = (f'# Exported by mmpose-regda from {osp.basename(args.config)} '
-              f'({report["estimator"]}): a plain MMPose model, psi and f only.\n'
+    header = (f'# Exported by mmpose-regda from {osp.basename(args.config)}\n'
+              f'# ({report["estimator"]}): a plain MMPose model, psi and f only.\n'
               f'# Test crop: {report["crop"]}.\n'
               f'# Flip test: {"on" if report["flip_test"] else "off"}.\n')
     config_path, checkpoint_path = write_export(config, exported, args.out_dir, name, header)
