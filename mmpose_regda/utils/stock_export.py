@@ -29,6 +29,7 @@ flip test (averaged logits) instead. MSE heads (``HeatmapHead`` already) keep th
 """
 import copy
 import hashlib
+import inspect
 import io
 import math
 import os.path as osp
@@ -84,13 +85,14 @@ def stock_model_config(model_cfg: dict, keep_flip_test: bool = False) -> Tuple[d
             raise ExportError(f'the model has no `{key}`: only top-down heatmap models export')
     backbone = dict(cfg['backbone'], init_cfg=None)
     _registered_by_mmpose(MODELS, backbone['type'], 'backbone')
-    head = dict(cfg['head'])
+    head = _with_structure_defaults(cfg['head'], MODELS)
     neck = cfg.get('neck')
     folded = 0
     stock_neck = None
     if neck and neck['type'] in FOLDED_NECKS:
-        deconv_channels = list(neck.get('out_channels', (256, 256, 256)))
-        deconv_kernels = list(neck.get('kernel_sizes', (4, 4, 4)))
+        neck = _with_structure_defaults(neck, MODELS, ('out_channels', 'kernel_sizes'))
+        deconv_channels = list(neck['out_channels'])
+        deconv_kernels = list(neck['kernel_sizes'])
         folded = 3 * len(deconv_channels)
         head_channels = list(head.get('deconv_out_channels') or [])
         head_kernels = list(head.get('deconv_kernel_sizes') or [])
@@ -128,6 +130,23 @@ def stock_model_config(model_cfg: dict, keep_flip_test: bool = False) -> Tuple[d
     if stock['data_preprocessor'] is not None:
         _registered_by_mmpose(MODELS, stock['data_preprocessor']['type'], 'data preprocessor')
     return stock, folded
+
+
+#: a heatmap head's arguments that shape its layers
+HEAD_STRUCTURE = ('deconv_out_channels', 'deconv_kernel_sizes', 'conv_out_channels',
+                  'conv_kernel_sizes', 'final_layer')
+
+
+def _with_structure_defaults(module_cfg: dict, registry, names=HEAD_STRUCTURE) -> dict:
+    """``module_cfg`` with the layer-shaping arguments it leaves to its class's defaults
+    written out: ``HeatmapHead`` and ``KLHeatmapHead`` default differently."""
+    module_cfg = dict(module_cfg)
+    signature = inspect.signature(registry.get(module_cfg['type']))
+    for name in names:
+        if name not in module_cfg and name in signature.parameters:
+            default = signature.parameters[name].default
+            module_cfg[name] = copy.deepcopy(default) if default is not None else None
+    return module_cfg
 
 
 def stock_state_dict(state_dict: Dict[str, torch.Tensor],
@@ -262,7 +281,11 @@ def export_stock_model(cfg: Config,
     dataset_meta = to_plain(dataset_meta)
     num_keypoints = model_cfg['head']['out_channels']
     dataset_type, metainfo_file = STOCK_DATASETS.get(num_keypoints, ('CocoDataset', None))
-    test_pipeline, crop_note = stock_test_pipeline(cfg.test_dataloader.dataset.pipeline)
+    source_pipeline = cfg.get('test_dataloader', {}).get('dataset', {}).get('pipeline')
+    if not source_pipeline:
+        raise ExportError('the config has no test_dataloader.dataset.pipeline to take the input '
+                          'size and crop from')
+    test_pipeline, crop_note = stock_test_pipeline(source_pipeline)
     dataset = dict(type=dataset_type, data_mode='topdown', pipeline=test_pipeline)
     if metainfo_file:
         dataset['metainfo'] = dict(from_file=metainfo_file)

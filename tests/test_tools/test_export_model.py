@@ -210,3 +210,30 @@ def test_logits_kept_as_trained_lose_negative_peaks(adapted, plugin_model, pose_
     assert not np.allclose(keypoints[NEGATIVE], plugin[0][NEGATIVE], atol=1)
     np.testing.assert_allclose(np.delete(keypoints, NEGATIVE, 0),
                                np.delete(plugin[0], NEGATIVE, 0), atol=1e-4)
+
+
+def test_mse_model_maps_onto_heatmap_head_output_for_output():
+    """An MSE source-only model (psi + HeatmapHead): the same outputs, flip test kept, no
+    offset; decoders that would not give the KL model's coordinates are refused."""
+    from mmpose_regda.utils.stock_export import ExportError
+    cfg = Config.fromfile(REPO_ROOT / 'configs/regda/kl-pretrain_res18_1xb3-40e_rhd-samples-'
+                          '128x128.py')
+    cfg.model.head.type = 'HeatmapHead'
+    cfg.model.head.loss = dict(type='KeypointMSELoss', use_target_weight=True)
+    init_default_scope('mmpose')
+    torch.manual_seed(1)
+    model = MODELS.build(cfg.model).eval()
+    model.init_weights()
+    config, state, report = export_stock_model(
+        cfg, dict(state_dict=model.state_dict()), dataset_meta=dict(num_keypoints=21))
+    assert report['logit_offsets'] is None and config.model.test_cfg.flip_test is True
+    stock = MODELS.build(config.model).eval()
+    stock.load_state_dict(state['state_dict'], strict=True)
+    inputs = torch.randn(2, 3, 128, 128)
+    with torch.no_grad():
+        torch.testing.assert_close(stock.head(stock.extract_feat(inputs)),
+                                   model.head(model.extract_feat(inputs)), rtol=0, atol=0)
+    cfg.model.head.type = 'KLHeatmapHead'
+    cfg.model.head.decoder.unbiased = True
+    with pytest.raises(ExportError, match=r'only with MSRAHeatmap\(unbiased=False\)'):
+        export_stock_model(cfg, dict(state_dict=model.state_dict()), dataset_meta={})

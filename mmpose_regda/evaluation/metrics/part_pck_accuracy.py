@@ -37,7 +37,9 @@ class PartPCKAccuracy(BaseMetric):
     hands; for bodies the metainfo limits it to the 12 keypoints the datasets share.
 
     Keys: ``PCK/<part>`` and ``PCK/Avg`` (use ``save_best='PCK/Avg'``; but report the final
-    model's numbers, not the best epoch's on a test set).
+    model's numbers, not the best epoch's on a test set). Distances and per-keypoint accuracy
+    are mmpose's ``keypoint_pck_accuracy``. This is the plugin's protocol; the paper's tables
+    were computed otherwise (heatmap argmax, no flip test): :class:`PaperProtocolPCKAccuracy`.
 
     Which predictions are scored is ``pred_field``: f's ``pred_instances`` by default; a
     ``RegDAPoseEstimator`` with ``test_cfg.adv_head_predictions=True`` also writes f''s into
