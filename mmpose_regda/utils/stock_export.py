@@ -69,6 +69,23 @@ def _registered_by_mmpose(registry, type_name: str, what: str) -> None:
                           'export cannot map onto MMPose\'s own modules')
 
 
+#: a heatmap head's arguments that shape its layers
+HEAD_STRUCTURE = ('deconv_out_channels', 'deconv_kernel_sizes', 'conv_out_channels',
+                  'conv_kernel_sizes', 'final_layer')
+
+
+def _with_structure_defaults(module_cfg: dict, registry, names=HEAD_STRUCTURE) -> dict:
+    """``module_cfg`` with the layer-shaping arguments it leaves to its class's defaults
+    written out: ``HeatmapHead`` and ``KLHeatmapHead`` default differently."""
+    module_cfg = dict(module_cfg)
+    signature = inspect.signature(registry.get(module_cfg['type']))
+    for name in names:
+        if name not in module_cfg and name in signature.parameters:
+            default = signature.parameters[name].default
+            module_cfg[name] = copy.deepcopy(default) if default is not None else None
+    return module_cfg
+
+
 def stock_model_config(model_cfg: dict, keep_flip_test: bool = False) -> Tuple[dict, int]:
     """The ``TopdownPoseEstimator`` config of a plugin model config (``keep_flip_test``: see
     the module).
@@ -130,23 +147,6 @@ def stock_model_config(model_cfg: dict, keep_flip_test: bool = False) -> Tuple[d
     if stock['data_preprocessor'] is not None:
         _registered_by_mmpose(MODELS, stock['data_preprocessor']['type'], 'data preprocessor')
     return stock, folded
-
-
-#: a heatmap head's arguments that shape its layers
-HEAD_STRUCTURE = ('deconv_out_channels', 'deconv_kernel_sizes', 'conv_out_channels',
-                  'conv_kernel_sizes', 'final_layer')
-
-
-def _with_structure_defaults(module_cfg: dict, registry, names=HEAD_STRUCTURE) -> dict:
-    """``module_cfg`` with the layer-shaping arguments it leaves to its class's defaults
-    written out: ``HeatmapHead`` and ``KLHeatmapHead`` default differently."""
-    module_cfg = dict(module_cfg)
-    signature = inspect.signature(registry.get(module_cfg['type']))
-    for name in names:
-        if name not in module_cfg and name in signature.parameters:
-            default = signature.parameters[name].default
-            module_cfg[name] = copy.deepcopy(default) if default is not None else None
-    return module_cfg
 
 
 def stock_state_dict(state_dict: Dict[str, torch.Tensor],
