@@ -1,21 +1,15 @@
 """The cluster launchers as far as one machine allows: the srun commands that tools/slurm_*.sh
-build (srun replaced by a recorder), and tools/dist_test.sh run as two torchrun "nodes" that meet
-through the master's address and port."""
+build (srun replaced by a recorder) and the torchrun commands of tools/dist_*.sh on one node of
+several (python replaced by a recorder). A real distributed run through torchrun is tested in
+test_train_test.py and test_regda_train.py."""
 import json
 import os
-import re
 import subprocess
 import sys
 
 import pytest
-import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
-import mmpose_regda  # noqa: F401
-from mmpose.registry import DATASETS, MODELS
-from conftest import REPO_ROOT, tool_env
-from test_train_test import CONFIG, data_options, free_port
+from conftest import REPO_ROOT
 
 TOOLS = REPO_ROOT / 'tools'
 
@@ -78,29 +72,25 @@ def test_slurm_scripts_options_and_usage(fake_srun):
         assert f'usage: {TOOLS}/{script} PARTITION JOB_NAME CONFIG' in proc.stderr
 
 
-def test_dist_test_on_two_nodes(pose_samples, tmp_path):
-    """Two torchrun agents, node ranks 0 and 1 of one job, one process each (gloo on CPU)."""
-    init_default_scope('mmpose')
-    cfg = Config.fromfile(CONFIG)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    meta = DATASETS.build(dict(cfg.test_dataloader.dataset,
-                               data_root=f'{pose_samples / "rhd"}/')).metainfo
-    checkpoint = tmp_path / 'model.pth'
-    torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=meta)), checkpoint)
-    port = free_port()
-    nodes = [subprocess.Popen(
-        ['bash', str(TOOLS / 'dist_test.sh'), str(CONFIG), str(checkpoint), '1', '--work-dir',
-         str(tmp_path / f'node{rank}'), '--cfg-options', *data_options(pose_samples)],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=tool_env(NNODES='2', NODE_RANK=str(rank), MASTER_ADDR='127.0.0.1',
-                     PORT=str(port), CUDA_VISIBLE_DEVICES='')) for rank in (0, 1)]
-    logs = []
-    for node in nodes:
-        out, _ = node.communicate(timeout=300)
-        logs.append(out)
-        assert node.returncode == 0, out[-4000:]
-    # one job of world size 2: rank 0 (node 0) reports the metrics of the three samples
-    assert 'Distributed training: True' in logs[0] and 'GPU number: 2' in logs[0]
-    assert re.search(r'Epoch\(test\) \[1/1\]\s+PCK: ', logs[0])
+@pytest.mark.parametrize('script, args, tool', [
+    ('dist_train.sh', ['c.py', '8', '--work-dir', 'w', '--cfg-options', 'a=1'],
+     ['train.py', 'c.py', '--launcher', 'pytorch', '--work-dir', 'w', '--cfg-options', 'a=1']),
+    ('dist_test.sh', ['c.py', 'ckpt.pth', '8', '--out', 'm.json'],
+     ['test.py', 'c.py', 'ckpt.pth', '--launcher', 'pytorch', '--out', 'm.json']),
+])
+def test_dist_scripts_pass_the_node_settings_to_torchrun(tmp_path, script, args, tool):
+    """Node 1 of two, 8 processes each, meeting at node 0's address (static rendezvous)."""
+    bin_dir, log = tmp_path / 'bin', tmp_path / 'python.json'
+    bin_dir.mkdir()
+    fake = bin_dir / 'python'  # the scripts call `python -m torch.distributed.run ...`
+    fake.write_text(f'#!{sys.executable}\nimport json, sys\n'
+                    f'json.dump(sys.argv[1:], open({str(log)!r}, "w"))\n')
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f'{bin_dir}{os.pathsep}{os.environ["PATH"]}', NNODES='2',
+               NODE_RANK='1', MASTER_ADDR='10.0.0.1', PORT='29501')
+    proc = subprocess.run(['bash', str(TOOLS / script), *args], env=env, capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(log.read_text()) == [
+        '-m', 'torch.distributed.run', '--nnodes=2', '--node_rank=1', '--master_addr=10.0.0.1',
+        '--nproc_per_node=8', '--master_port=29501', f'{TOOLS}/{tool[0]}', *tool[1:]]
