@@ -5,15 +5,14 @@
 # - hands mirrored to one chirality, left (MirrorToChirality: RHD's right hands, FreiHand's);
 # - augmentation: rotation uniform in +-180 degrees for hands, +-30 for bodies, then a square
 #   zoomed-in crop of 0.6-1.3 of the area (RandomRotateResizedCrop), colour jitter 0.25, blur
-#   0-0.8 px; LSP, a target only there, is not augmented at all.
+#   0-0.8 px; LSP, only a target there, is not augmented at all (its labeled pipeline, for the
+#   oracle, is).
 # Target-domain pipelines encode no heatmap: there is none. Test pipelines pack the keypoints in
 # input pixels, which the paper protocol's metric reads (PaperProtocolPCKAccuracy).
 # mmpose's own crop (GetBBoxCenterScale: 1.25 x the box) and augmentation (RandomBBoxTransform)
 # stay available: configs/regda/ uses them.
 codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2)
 HAND_ROTATION, BODY_ROTATION = 180, 30
-
-
 
 
 def _pipeline(crop, augment=None, encode=False, mirror=None, test=False):
