@@ -1,9 +1,12 @@
-# RHD->FreiHand, RegDA: adapts the KL-pretrained model (RHD labeled -> FreiHand boxes only) for the
-# paper's 30 epochs of 500 iterations, batch 32 per domain, and evaluates the final model on FreiHand.
+# RHD->FreiHand, RegDA: adapts the KL-pretrained model (RHD labeled -> FreiHand boxes only) for
+# the paper's 30 epochs of 500 iterations, batch 32 per domain, and evaluates the final model on
+# FreiHand.
 _base_ = ['../_base_/regda-paper_res101_1xb32-30e.py']
 train_dataloader = dict(
     dataset=dict(source=_base_.rhd_train, target=_base_.freihand_train_unlabeled))
 val_dataloader = dict(dataset=_base_.freihand_test)
 test_dataloader = val_dataloader
-# stage 1's final checkpoint: psi (backbone, neck) and f (head) load key for key
-load_from = 'work_dirs/kl-pretrain_res101_1xb32-70e_rhd-256x256/iter_35000.pth'
+# stage 1's final checkpoint: psi (backbone, neck) starts from it, f and f' fresh
+stage1_checkpoint = 'work_dirs/kl-pretrain_res101_1xb32-70e_rhd-256x256/iter_35000.pth'
+model = dict(backbone=dict(init_cfg=dict(checkpoint=stage1_checkpoint)),
+             neck=dict(init_cfg=dict(checkpoint=stage1_checkpoint)))

@@ -5,5 +5,7 @@ train_dataloader = dict(
     dataset=dict(source=_base_.rhd_train, target=_base_.h3d_train_unlabeled))
 val_dataloader = dict(dataset=_base_.h3d_test)
 test_dataloader = val_dataloader
-# stage 1's final checkpoint: psi (backbone, neck) and f (head) load key for key
-load_from = 'work_dirs/kl-pretrain_res101_1xb32-70e_rhd-256x256/iter_35000.pth'
+# stage 1's final checkpoint: psi (backbone, neck) starts from it, f and f' fresh
+stage1_checkpoint = 'work_dirs/kl-pretrain_res101_1xb32-70e_rhd-256x256/iter_35000.pth'
+model = dict(backbone=dict(init_cfg=dict(checkpoint=stage1_checkpoint)),
+             neck=dict(init_cfg=dict(checkpoint=stage1_checkpoint)))

@@ -4,14 +4,16 @@ from .keypoint_coco_dataset import (RHD_TO_SHARED_ORDER, KeypointCocoDataset, Sh
                                     SharedHandDataset, metainfo_file)
 from .synthetic_hands import build_synthetic_hands
 from .synthetic_sprites import build_synthetic_sprites
-from .transforms import GetWholeImageCenterScale, RandomColorJitter, RandomGaussianBlur
+from .transforms import (GetSquareCropCenterScale, GetWholeImageCenterScale, MirrorToChirality,
+                         RandomColorJitter, RandomGaussianBlur, RandomRotateResizedCrop)
 from .unlabeled_topdown_dataset import UnlabeledTopdownDataset
 
 __all__ = [
     'DomainAdaptationDataset', 'DomainAdaptationSampler', 'KeypointCocoDataset',
     'SharedHandDataset', 'SharedBodyDataset', 'UnlabeledTopdownDataset', 'RHD_TO_SHARED_ORDER',
     'metainfo_file', 'build_synthetic_hands', 'build_synthetic_sprites', 'RandomColorJitter',
-    'RandomGaussianBlur', 'GetWholeImageCenterScale'
+    'RandomGaussianBlur', 'GetWholeImageCenterScale', 'GetSquareCropCenterScale',
+    'RandomRotateResizedCrop', 'MirrorToChirality'
 ]
 
 from mmpose.registry import DATASETS  # noqa: E402

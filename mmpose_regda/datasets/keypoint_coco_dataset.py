@@ -183,6 +183,9 @@ class SharedHandDataset(KeypointCocoDataset):
     RHD annotation files (mmpose's, and RHD's own order) list each finger from tip to base:
     give ``keypoint_order='rhd'`` to read them in the shared order. The project's converters
     (``tools/dataset_converters``) already write the shared order.
+
+    An annotation's ``hand_type`` (``'left'``/``'right'``, written by the RHD converter) is
+    passed on to the pipeline, where ``MirrorToChirality`` reads it.
     """
     METAINFO_NAME = 'hand21'
 
@@ -190,6 +193,13 @@ class SharedHandDataset(KeypointCocoDataset):
         if keypoint_order == 'rhd':
             keypoint_order = RHD_TO_SHARED_ORDER
         super().__init__(*args, keypoint_order=keypoint_order, **kwargs)
+
+    def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
+        info = super().parse_data_info(raw_data_info)
+        hand_type = raw_data_info['raw_ann_info'].get('hand_type')
+        if info is not None and hand_type is not None:
+            info['hand_type'] = hand_type
+        return info
 
 
 @DATASETS.register_module()

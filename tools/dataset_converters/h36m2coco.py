@@ -29,10 +29,13 @@ def main(argv=None):
                         help='keep frames 1, 1 + n, 1 + 2n, ... (default 5: 50 fps to 10 fps)')
     parser.add_argument('--image-size', type=int, nargs=2, metavar=('WIDTH', 'HEIGHT'),
                         help='size of frames not on disk (default: from the camera)')
+    parser.add_argument('--box', choices=['person', 'keypoints'], default='person',
+                        help='the box written: the person box (default) or the box of the '
+                        'visible keypoints, which the reference crops around (paper configs)')
     args = parser.parse_args(argv)
     run_cli(convert_h36m, ann_file=args.ann_file, root=args.root, out_dir=args.out_dir,
             train_subjects=args.train_subjects, test_subjects=args.test_subjects,
-            frame_step=args.frame_step,
+            frame_step=args.frame_step, box=args.box,
             image_size=tuple(args.image_size) if args.image_size else None)
 
 

@@ -1,6 +1,8 @@
-# The paper's datasets, converted to COCO json by tools/dataset_converters (see README), under
-# data/<dataset>/ with the converters' output in data/<dataset>/annotations/. Each task config
-# picks its source, target and test sets from here.
+# The paper's datasets, converted to COCO json by tools/dataset_converters (see README and
+# docs/paper_protocol.md for the options the paper configs expect: RHD --reference, Human3.6M
+# --box keypoints, LSP --split all train test), under data/<dataset>/ with the converters'
+# output in data/<dataset>/annotations/. Each task config picks its source, target and test
+# sets from here.
 _base_ = ['./paper_pipelines_256x256.py']
 
 data_root = 'data/'
@@ -21,11 +23,10 @@ def _dataset(kind, name, ann_file, pipeline, labeled=True, test_mode=False):
 
 def _domain(kind, name, train, test):
     """A domain's training set (labeled, then boxes only) and its test set."""
-    augment = _base_.hand_train_pipeline if kind == 'hand21' else _base_.body_train_pipeline
-    target = _base_.hand_target_pipeline if kind == 'hand21' else _base_.body_target_pipeline
-    return (_dataset(kind, name, train, augment),
-            _dataset(kind, name, train, target, labeled=False),
-            _dataset(kind, name, test, _base_.val_pipeline, test_mode=True))
+    pipelines = _base_.pipelines[name]
+    return (_dataset(kind, name, train, pipelines['train']),
+            _dataset(kind, name, train, pipelines['target'], labeled=False),
+            _dataset(kind, name, test, pipelines['test'], test_mode=True))
 
 
 rhd_train, rhd_train_unlabeled, rhd_test = _domain('hand21', 'rhd', 'rhd_train.json',
@@ -38,8 +39,13 @@ surreal_train, surreal_train_unlabeled, surreal_test = _domain(
     'body16', 'surreal', 'surreal_train.json', 'surreal_val.json')
 human36m_train, human36m_train_unlabeled, human36m_test = _domain(
     'body16', 'human36m', 'h36m_train.json', 'h36m_test.json')
-lsp_train, lsp_train_unlabeled, lsp_test = _domain('body16', 'lsp', 'lsp_train.json',
-                                                   'lsp_test.json')
+# LSP as the reference uses it: all 2000 images, for adaptation (boxes only) and for test
+# (lsp2coco.py --split all). Its oracle, trained with labels, needs a split: the first 1000
+# images train, the other 1000 test (lsp2coco.py --split train test).
+lsp_train, lsp_train_unlabeled, lsp_test = _domain('body16', 'lsp', 'lsp_all.json',
+                                                   'lsp_all.json')
+lsp_split_train, lsp_split_train_unlabeled, lsp_split_test = _domain(
+    'body16', 'lsp', 'lsp_train.json', 'lsp_test.json')
 
 train_dataloader = dict(
     batch_size=32,

@@ -29,6 +29,9 @@ extracts at its default rate). Subjects S1, S5, S6, S7, S8 train and S9, S11 tes
 subjects are left out. ``preprocess_h36m.py`` writes one ``.npz`` per split: give both at once,
 as both outputs are (re)written by every run. Image ids count the records of all files from 1.
 Outputs ``h36m_train.json`` and ``h36m_test.json``.
+
+``box='keypoints'`` writes the tight box of the visible keypoints instead of the person box,
+the box the reference implementation crops around (1.5 times its longer side).
 """
 import os
 import os.path as osp
@@ -92,7 +95,8 @@ def convert_h36m(ann_file: Union[str, Sequence[str]],
                  train_subjects: Sequence[str] = ('S1', 'S5', 'S6', 'S7', 'S8'),
                  test_subjects: Sequence[str] = ('S9', 'S11'),
                  frame_step: int = 5,
-                 image_size: Optional[Tuple[int, int]] = None) -> Dict[str, dict]:
+                 image_size: Optional[Tuple[int, int]] = None,
+                 box: str = 'person') -> Dict[str, dict]:
     """Convert preprocessed Human3.6M ``.npz`` files to ``h36m_{train,test}.json``.
 
     Args:
@@ -104,10 +108,14 @@ def convert_h36m(ann_file: Union[str, Sequence[str]],
         frame_step (int): keep frames 1, 1 + step, 1 + 2 * step, ...
         image_size (tuple, optional): ``(width, height)`` for frames not on disk; by default
             from the camera.
+        box (str): the box written: ``'person'`` (the preprocessed square person box) or
+            ``'keypoints'`` (around the visible keypoints, as the reference crops).
 
     Returns:
         dict: ``{file name: COCO dict}``.
     """
+    if box not in ('person', 'keypoints'):
+        raise ConversionError(f"Human3.6M: box must be 'person' or 'keypoints', got {box!r}")
     split_of = {**{s: 'h36m_train.json' for s in train_subjects},
                 **{s: 'h36m_test.json' for s in test_subjects}}
     builders = {name: CocoBuilder(BODY16, f'Human3.6M {split} ({", ".join(subjects)}), every '
@@ -136,5 +144,6 @@ def convert_h36m(ann_file: Union[str, Sequence[str]],
                 continue
             joints = (part[list(J24_TO_H36M)] if len(part) == 24 else part)[list(H36M_TO_MPII)]
             builder.add(image_id, file_name, width, height, joints[:, :2], joints[:, 2] > 0,
-                        bbox=square_box(center, float(scale) * 200, width, height))
+                        bbox=(square_box(center, float(scale) * 200, width, height)
+                              if box == 'person' else None))
     return finish(builders, out_dir)

@@ -5,6 +5,7 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from mmpose.evaluation.functional import keypoint_pck_accuracy
 from mmpose.registry import METRICS
 
 #: The paper's groups when neither the config nor the dataset's metainfo gives them.
@@ -36,7 +37,9 @@ class PartPCKAccuracy(BaseMetric):
     hands; for bodies the metainfo limits it to the 12 keypoints the datasets share.
 
     Keys: ``PCK/<part>`` and ``PCK/Avg`` (use ``save_best='PCK/Avg'``; but report the final
-    model's numbers, not the best epoch's on a test set).
+    model's numbers, not the best epoch's on a test set). Distances and per-keypoint accuracy
+    are mmpose's ``keypoint_pck_accuracy``. This is the plugin's protocol; the paper's tables
+    were computed otherwise (heatmap argmax, no flip test): :class:`PaperProtocolPCKAccuracy`.
 
     Which predictions are scored is ``pred_field``: f's ``pred_instances`` by default; a
     ``RegDAPoseEstimator`` with ``test_cfg.adv_head_predictions=True`` also writes f''s into
@@ -116,39 +119,37 @@ class PartPCKAccuracy(BaseMetric):
         return (f'PartPCKAccuracy(pred_field={self.pred_field!r}): the data sample has no '
                 f'{self.pred_field!r} field (it has: {", ".join(sorted(sample))}).{hint}')
 
+    def resolve_groups(self, num_keypoints: int) -> 'OrderedDict[str, list]':
+        """The reported groups, ``Avg`` last: from the config, else from the dataset's
+        metainfo; ``Avg`` covers ``avg_keypoints`` or every keypoint."""
+        meta = self.dataset_meta or {}
+        groups = OrderedDict(self.part_groups or meta.get('part_groups') or {})
+        groups['Avg'] = list(self.avg_keypoints or meta.get('avg_keypoints')
+                             or range(num_keypoints))
+        for name, ids in groups.items():
+            bad = [i for i in ids if not 0 <= i < num_keypoints]
+            if bad:
+                raise ValueError(f'{type(self).__name__}: group {name} names keypoints {bad}, '
+                                 f'but the predictions have {num_keypoints} keypoints')
+        return groups
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
         pred = np.stack([r['pred'] for r in results])
         gt = np.stack([r['gt'] for r in results])
         visible = np.stack([r['visible'] for r in results])
-        crop_side = np.array([r['crop_side'] for r in results])[:, None]
-        correct = np.linalg.norm(pred - gt, axis=-1) < self.alpha * crop_side
-        per_keypoint = pck_per_keypoint(correct, visible)
+        crop_side = np.array([r['crop_side'] for r in results])
+        # mmpose's PCK: distances normalised by the crop side, -1 for keypoints never visible
+        per_keypoint, _, _ = keypoint_pck_accuracy(
+            pred, gt, visible, thr=self.alpha, norm_factor=np.repeat(crop_side[:, None], 2, 1))
+        per_keypoint = np.where(per_keypoint < 0, np.nan, per_keypoint)
 
-        meta = self.dataset_meta or {}
-        groups = self.part_groups or meta.get('part_groups') or {}
-        avg_keypoints = self.avg_keypoints or meta.get('avg_keypoints') or range(
-            per_keypoint.size)
-        num_keypoints = per_keypoint.size
-        for name, ids in list(groups.items()) + [('Avg', avg_keypoints)]:
-            bad = [i for i in ids if not 0 <= i < num_keypoints]
-            if bad:
-                raise ValueError(f'PartPCKAccuracy: group {name} names keypoints {bad}, but the '
-                                 f'predictions have {num_keypoints} keypoints')
+        groups = self.resolve_groups(per_keypoint.size)
         metrics = OrderedDict(
             (name, mean_over(per_keypoint, ids)) for name, ids in groups.items())
-        metrics['Avg'] = mean_over(per_keypoint, avg_keypoints)
         MMLogger.get_current_instance().info(
             f'PCK@{self.alpha} of {self.pred_field} by part: ' +
             '  '.join(f'{k} {100 * v:.1f}' for k, v in metrics.items()))
         return metrics
-
-
-def pck_per_keypoint(correct: np.ndarray, visible: np.ndarray) -> np.ndarray:
-    """(N, K) correct and visible -> (K,) accuracy over visible samples; NaN if never visible."""
-    counts = visible.sum(axis=0)
-    hits = (correct & visible).sum(axis=0)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        return np.where(counts > 0, hits / np.maximum(counts, 1), np.nan)
 
 
 def mean_over(per_keypoint: np.ndarray, ids) -> float:

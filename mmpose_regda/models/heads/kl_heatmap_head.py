@@ -58,8 +58,19 @@ class KLHeatmapHead(HeatmapHead):
                 feats: Features,
                 batch_data_samples: OptSampleList,
                 test_cfg: ConfigType = {}) -> Predictions:
-        """Decode keypoints from the spatial softmax of the logits (see the class docstring)."""
+        """Decode keypoints from the spatial softmax of the logits (see the class docstring).
+
+        ``test_cfg.output_heatmaps`` adds the predicted distributions (``pred_fields.heatmaps``)
+        to the data samples, ``test_cfg.output_logits`` the raw logits (``pred_fields.logits``),
+        which the paper's protocol scores (``PaperProtocolPCKAccuracy``); logits come from one
+        pass, so they cannot be asked for with the flip test.
+        """
+        output_logits = test_cfg.get('output_logits', False)
         if test_cfg.get('flip_test', False):
+            if output_logits:
+                raise ValueError(
+                    f'{type(self).__name__}: test_cfg.output_logits needs flip_test=False (the '
+                    'logits of one pass are scored; the paper protocol tests without flip)')
             assert isinstance(feats, list) and len(feats) == 2
             flip_indices = batch_data_samples[0].metainfo['flip_indices']
             _feats, _feats_flip = feats
@@ -71,11 +82,18 @@ class KLHeatmapHead(HeatmapHead):
                 shift_heatmap=test_cfg.get('shift_heatmap', False))
             batch_probs = (probs + probs_flip) * 0.5
         else:
-            batch_probs = spatial_softmax(self.forward(feats))
+            logits = self.forward(feats)
+            batch_probs = spatial_softmax(logits)
 
         preds = self.decode(batch_probs)
+        fields = {}
         if test_cfg.get('output_heatmaps', False):
-            return preds, [PixelData(heatmaps=hm) for hm in batch_probs.detach()]
+            fields['heatmaps'] = batch_probs.detach()
+        if output_logits:
+            fields['logits'] = logits.detach()
+        if fields:
+            return preds, [PixelData(**{name: value[i] for name, value in fields.items()})
+                           for i in range(len(preds))]
         return preds
 
     def loss(self,

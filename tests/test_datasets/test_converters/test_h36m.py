@@ -7,7 +7,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from mmpose_regda.datasets.converters import convert_h36m
+from mmpose_regda.datasets.converters import ConversionError, convert_h36m
 
 from converter_helpers import assert_fails_cleanly, kpts, read_json, run_converter_tool, write_image
 
@@ -82,6 +82,13 @@ def test_options(h36m_root):
     # several files (mmpose writes one per split): image ids go on counting
     outputs = convert_h36m([h36m_root / 'h36m.npz'] * 2, str(h36m_root))
     assert [i['id'] for i in outputs['h36m_train.json']['images']] == [1, 2, 7, 8]
+    # the reference crops around the keypoints: their tight box (visible ones, in the image)
+    outputs = convert_h36m(str(h36m_root / 'h36m.npz'), str(h36m_root), box='keypoints')
+    first = outputs['h36m_train.json']['annotations'][0]
+    visible = kpts(first)[kpts(first)[:, 2] > 0, :2]
+    assert first['bbox'] == [*visible.min(0), *(visible.max(0) - visible.min(0))]
+    with pytest.raises(ConversionError, match="box must be 'person' or 'keypoints'"):
+        convert_h36m(str(h36m_root / 'h36m.npz'), str(h36m_root), box='head')
 
 
 def test_real_samples(pose_samples, tmp_path):

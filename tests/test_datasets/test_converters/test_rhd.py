@@ -161,6 +161,50 @@ def test_real_samples(pose_samples, tmp_path):
                                                                       [*first[1, :2], 2]])
 
 
+def spread(x0, y0, x1, y1):
+    """20 finger keypoints spanning the box exactly."""
+    return [(x, y) for x in np.linspace(x0, x1, 5) for y in np.linspace(y0, y1, 4)]
+
+
+def test_reference_selection_options(tmp_path):
+    """The reference's box of all keypoints, size test on its 1.5x crop, and overlap filter."""
+    # left hand: 20 visible keypoints spanning (100, 100)-(150, 150), the wrist hidden at
+    # (90, 95). Visible box 50 px: too small (<= 64) by default. All keypoints: (90, 95)-(150,
+    # 150); its crop: side round(1.5 * 60) = 90 around (120, 122.5): (75, 78)-(164, 167),
+    # size 164 - 75 = 89 > 64.
+    left = hand([(90, 95)] + spread(100, 100, 150, 150), visible=[0] + [1] * 20)
+    # sample 0's right hand, (160, 100)-(230, 170): covers 5 x 68 px of the left crop (4%)
+    right0 = hand([(160, 135)] + spread(160, 100, 230, 170))
+    # sample 1's right hand, (110, 110)-(200, 160): covers (110, 110)-(164, 160) of the left
+    # crop, 55 x 51 / 90^2 = 35% >= 30%. The left box covers 61 x 56 of its own crop, side 135
+    # (19%): it stays.
+    right1 = hand([(110, 135)] + spread(110, 110, 200, 160))
+    root = write_rhd(tmp_path / 'RHD', {0: sample(left, right0), 1: sample(left, right1)},
+                     {})
+
+    default = convert_rhd(str(root), splits=['train'])['rhd_train.json']
+    assert [(a['image_id'], a['hand_type']) for a in default['annotations']] == [
+        (0, 'right'), (1, 'right')]
+    out = tmp_path / 'out'
+    stdout = run_converter_tool('rhd2coco', '--root', root, '--out-dir', out, '--splits',
+                                'train', '--reference')
+    reference = read_json(out / 'rhd_train.json')
+    kept = [(a['image_id'], a['hand_type']) for a in reference['annotations']]
+    assert kept == [(0, 'left'), (0, 'right'), (1, 'right')]
+    assert reference['annotations'][0]['bbox'] == [90, 95, 60, 55]  # hidden wrist included
+    assert reference['info']['filtered'] == {
+        'whose crop the other hand covers by at least 0.3': 1}
+    assert '3 instances kept, 1 filtered' in stdout
+    # each rule on its own
+    boxes = convert_rhd(str(root), splits=['train'], box='all')['rhd_train.json']
+    assert len(boxes['annotations']) == 2  # the left hands' 60 px box is still <= 64
+    boxes = convert_rhd(str(root), splits=['train'], box='all', size_of='crop')
+    assert boxes['rhd_train.json']['annotations'][2]['bbox'] == [90, 95, 60, 55]
+    crops = convert_rhd(str(root), splits=['train'], size_of='crop')['rhd_train.json']
+    assert len(crops['annotations']) == 4  # no overlap filter: both left hands kept
+    assert crops['annotations'][0]['bbox'] == [100, 100, 50, 50]
+
+
 @pytest.mark.parametrize('bad_record, message', [
     ({'uv_vis': np.zeros((41, 3))}, 'field `uv_vis` has shape (41, 3); expected (42, 3)'),
     ({'xyz': np.zeros((42, 3))}, 'field `uv_vis` is missing'),

@@ -83,3 +83,18 @@ def test_default_is_the_papers_two_layer_head():
     assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [
         (FEAT, 256, (3, 3)), (256, K, (1, 1))]
     assert type(head.loss_module).__name__ == 'SpatialKLLoss'
+
+
+def test_output_logits_are_the_raw_logits_of_one_pass():
+    """The paper protocol scores the raw logits (their sign matters to it); one pass only."""
+    head = negative_logits_head([(1, 2), (5, 5), (7, 0)])
+    feats = (torch.zeros(2, FEAT, 8, 8), )
+    _, fields = head.predict(feats, [PoseDataSample(), PoseDataSample()],
+                             test_cfg=dict(output_logits=True))
+    assert len(fields) == 2 and 'heatmaps' not in fields[0]
+    for field in fields:
+        assert field.logits.shape == (K, 8, 8) and (field.logits < 0).all()
+        assert field.logits[1, 5, 5] == -1.
+    with pytest.raises(ValueError, match='output_logits needs flip_test=False'):
+        head.predict([feats, feats], [PoseDataSample(metainfo=dict(flip_indices=[0, 1, 2]))],
+                     test_cfg=dict(flip_test=True, output_logits=True))
