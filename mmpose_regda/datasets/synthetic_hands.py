@@ -200,6 +200,43 @@ def ensure_split(root: str, domain: str, split: str, num_images: int, seed: int,
                                          to_coco)
 
 
+def split_folder(domain: str, split: str, num_images: int, seed: int = 0,
+                 cache_root: str = 'data/synthetic_hands', style: Optional[dict] = None) -> str:
+    """The folder of one generated split (``<cache_root>/<setting>/<domain>_<split>/``),
+    generated first if it is not there yet."""
+    style = style or {}
+    root = procedural_cache.cache_root(cache_root, seed, num_images,
+                                       [GENERATOR_VERSION, STYLES, style])
+    return ensure_split(root, domain, split, num_images, seed, **style)
+
+
+def generate_splits(dataset_cfgs, processes: int = 2) -> None:
+    """Generate the splits of ``SyntheticHands`` dataset configs, several at a time.
+
+    Each split draws from its own random stream, so generating them in parallel gives the same
+    images as one after the other; a split already cached is not drawn again. The benchmark
+    calls this before its first stage, where the datasets would otherwise generate their
+    splits one by one.
+    """
+    keys = ('domain', 'split', 'num_images', 'seed', 'cache_root', 'style')
+    jobs = []
+    for cfg in dataset_cfgs:
+        job = {key: cfg[key] for key in keys if key in cfg}
+        if job not in jobs:
+            jobs.append(job)
+    if processes <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            split_folder(**job)
+        return
+    import multiprocessing
+    with multiprocessing.get_context('fork').Pool(min(processes, len(jobs))) as pool:
+        pool.map(_split_folder_job, jobs)
+
+
+def _split_folder_job(job: dict) -> str:
+    return split_folder(**job)
+
+
 def build_synthetic_hands(domain: str,
                           split: str,
                           num_images: int,
@@ -209,13 +246,11 @@ def build_synthetic_hands(domain: str,
                           style: Optional[dict] = None,
                           **dataset_kwargs):
     """Registered as the dataset type ``SyntheticHands``: generates the split on first use
-    (cached under ``cache_root/``, one folder per seed, size and style), then reads it as real data:
-    ``SharedHandDataset`` when ``labeled``, else ``UnlabeledTopdownDataset`` (boxes only)."""
+    (cached under ``cache_root/``, one folder per seed, size and style), then reads it as real
+    data: ``SharedHandDataset`` when ``labeled``, else ``UnlabeledTopdownDataset`` (boxes
+    only)."""
     from mmpose.registry import DATASETS
-    style = style or {}
-    root = procedural_cache.cache_root(cache_root, seed, num_images,
-                                       [GENERATOR_VERSION, STYLES, style])
-    folder = ensure_split(root, domain, split, num_images, seed, **style)
+    folder = split_folder(domain, split, num_images, seed, cache_root, style)
     common = dict(data_root=folder, ann_file='annotations.json', data_prefix=dict(img=''))
     if labeled:
         return DATASETS.build(dict(type='SharedHandDataset', dataset_name=f'synthetic_{domain}',

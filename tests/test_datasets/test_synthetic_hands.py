@@ -86,3 +86,16 @@ def test_an_interrupted_generation_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         sh.ensure_split(str(tmp_path), 'target', 'train', 3, 0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_splits_generated_in_parallel_are_those_generated_one_by_one(tmp_path):
+    cfgs = [dict(type='SyntheticHands', domain=domain, split=split, num_images=3, seed=2)
+            for domain in ('source', 'target') for split in ('train', 'test')]
+    for cfg, processes in ((dict(cache_root=str(tmp_path / 'serial')), 1),
+                           (dict(cache_root=str(tmp_path / 'parallel')), 2)):
+        sh.generate_splits([dict(c, **cfg) for c in cfgs] + [dict(cfgs[0], **cfg)], processes)
+    serial = sorted(p.relative_to(tmp_path / 'serial') for p in (tmp_path / 'serial').rglob('*.*'))
+    assert len(serial) == 4 * 4  # 3 images and an annotation file per split
+    for name in serial:
+        assert (tmp_path / 'serial' / name).read_bytes() == \
+            (tmp_path / 'parallel' / name).read_bytes(), name

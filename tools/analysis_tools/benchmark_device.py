@@ -27,7 +27,6 @@ import json
 import statistics
 import sys
 import time
-from types import SimpleNamespace
 
 import torch
 
@@ -36,8 +35,6 @@ from benchmark_regda_step import (NUM_KEYPOINTS, build_model, make_batch, model_
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
-
-from mmpose_regda.engine.hooks import ChannelsLastHook
 
 PRECISIONS = ('float32', 'float16', 'bfloat16')
 LAYOUTS = ('channels_last', 'contiguous')
@@ -48,9 +45,7 @@ def build_step(variant, precision, layout, args, batch):
     """A zero-argument callable running one training iteration, or None where it cannot run."""
     device = torch.device(args.device)
     regda = variant == 'regda'
-    model = build_model(model_cfg(args, regda=regda), device)
-    if layout == 'channels_last':
-        ChannelsLastHook().before_run(SimpleNamespace(model=model))
+    model = build_model(model_cfg(args, regda=regda), device, layout == 'channels_last')
     if regda:
         optim_cfg = regda_optim_cfg()
         if precision != 'float32':

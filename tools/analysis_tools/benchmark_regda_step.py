@@ -50,6 +50,7 @@ import statistics
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import torch
 
@@ -63,6 +64,7 @@ from mmengine.structures import InstanceData, PixelData
 
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
+from mmpose_regda.engine.hooks import ChannelsLastHook
 from mmpose_regda.models.utils import scale_gradient
 
 VARIANTS = ('source_only', 'regda', 'reference_three_pass')
@@ -104,12 +106,16 @@ def model_cfg(args, regda=False):
     return cfg
 
 
-def build_model(cfg, device):
+def build_model(cfg, device, channels_last=False):
+    """The model on ``device``, in training mode; with ``channels_last`` as the plugin's
+    configs train it (``ChannelsLastHook``: NHWC weights and inputs)."""
     torch.manual_seed(SEED)  # same initial psi and f in every variant
     model = MODELS.build(copy.deepcopy(cfg))
     model.init_weights()
     model.to(device)
     model.train()
+    if channels_last:
+        ChannelsLastHook().before_run(SimpleNamespace(model=model))
     return model
 
 
@@ -245,11 +251,11 @@ def build_variant(name, args, batch):
     """A zero-argument callable running one training iteration of the variant."""
     device = torch.device(args.device)
     if name == 'source_only':
-        model = build_model(model_cfg(args), device)
+        model = build_model(model_cfg(args), device, args.channels_last)
         optim_wrapper = build_optim_wrapper(model, source_only_optim_cfg())
         source = batch['source']
         return lambda: model.train_step(source, optim_wrapper)
-    model = build_model(model_cfg(args, regda=True), device)
+    model = build_model(model_cfg(args, regda=True), device, args.channels_last)
     optim_wrapper = build_optim_wrapper(model, regda_optim_cfg())
     if name == 'reference_three_pass':
         return lambda: reference_three_pass_step(model, optim_wrapper, batch)
@@ -337,7 +343,8 @@ def memory_probe(args):
 def measure_memory(name, args):
     cmd = [sys.executable, osp.abspath(__file__), '--depth', str(args.depth), '--input-size',
            str(args.input_size), '--batch-size', str(args.batch_size), '--device', args.device,
-           '--memory-iters', str(args.memory_iters), '--memory-probe', name]
+           '--memory-iters', str(args.memory_iters), '--memory-probe', name,
+           '--channels-last' if args.channels_last else '--no-channels-last']
     if args.threads:
         cmd += ['--threads', str(args.threads)]
     env = dict(os.environ)
@@ -369,6 +376,8 @@ def parse_args(argv=None):
                         help='round-robin rounds over the variants')
     parser.add_argument('--device', default='cpu', choices=('cpu', 'cuda'))
     parser.add_argument('--variants', nargs='+', default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument('--channels-last', action=argparse.BooleanOptionalAction, default=True,
+                        help='NHWC weights and inputs, as the plugin\'s configs train')
     parser.add_argument('--threads', type=int, default=0,
                         help='torch.set_num_threads (0: leave torch\'s default)')
     parser.add_argument('--memory-iters', type=int, default=3,
@@ -407,7 +416,8 @@ def main():
           f'inter-op threads {torch.get_num_interop_threads()}')
     print(f'  ResNet-{args.depth} + DeconvUpsampleNeck(256,256,256), KLHeatmapHead '
           f'(256-ch 3x3 conv), {NUM_KEYPOINTS} keypoints, input {args.input_size}x'
-          f'{args.input_size}, heatmap {args.input_size // 4}x{args.input_size // 4}')
+          f'{args.input_size}, heatmap {args.input_size // 4}x{args.input_size // 4}, '
+          f'{"channels-last" if args.channels_last else "NCHW"} memory layout')
     print(f'  batch size {args.batch_size} per domain (RegDA variants: {args.batch_size} '
           f'source + {args.batch_size} target images), iters {args.iters} timed + '
           f'{args.warmup} warm-up per variant and round, {args.repeats} rounds '
