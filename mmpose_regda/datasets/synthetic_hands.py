@@ -40,12 +40,26 @@ FINGER_LENGTH = np.array([0.75, 1.0, 1.1, 1.0, 0.8])
 SEGMENT_FRACTIONS = np.array([0.45, 0.3, 0.25])
 
 
-def sample_hand(rng: np.random.RandomState) -> Tuple[np.ndarray, float]:
-    """Keypoints (21, 2) of a random hand pose in image pixels, and its scale (palm length)."""
-    palm = rng.uniform(30, 40)
+def sample_hand(rng: np.random.RandomState, style: Optional[dict] = None
+                ) -> Tuple[np.ndarray, float]:
+    """Keypoints (21, 2) of a random hand pose in image pixels, and its scale (palm length).
+
+    ``style`` brings the pose and viewpoint factors of :data:`POSE` (its defaults when absent);
+    at the defaults the draws are those of the first benchmark, image for image.
+    """
+    pose = dict(POSE, **{k: v for k, v in (style or {}).items() if k in POSE})
+    person = None
+    if pose['identities']:
+        person = _people(pose['identities'])[rng.randint(pose['identities'])]
+        palm = person['palm'] * rng.uniform(0.97, 1.03)
+    else:
+        palm = rng.uniform(30, 40)
     mirror = rng.rand() < 0.5
     rotation = rng.uniform(0, 2 * np.pi)
     center = rng.uniform(IMAGE_SIZE * 0.42, IMAGE_SIZE * 0.58, size=2)
+    grasp = pose['grasp'] > 0 and rng.rand() < pose['grasp']
+    if grasp:  # the fingers flex together, as around an object
+        grasp_curl = rng.uniform(*np.radians(pose['grasp_curl']))
 
     points = [np.zeros(2)]
     # finger bases: thumb low on the side, the others fanned across the top of the palm
@@ -55,9 +69,15 @@ def sample_hand(rng: np.random.RandomState) -> Tuple[np.ndarray, float]:
         angle = base_angles[finger]
         base = base_dists[finger] * np.array([math.sin(angle), -math.cos(angle)])
         direction = angle + rng.normal(0, np.radians(10)) + (np.radians(-25) if finger == 0 else 0)
-        curl = rng.uniform(0, np.radians(50)) * (1 if rng.rand() < 0.8 else -0.3)
-        length = FINGER_LENGTH[finger] * palm * rng.uniform(0.85, 1.15)
-        foreshorten = rng.uniform(0.7, 1.0)
+        curl = rng.uniform(*np.radians(pose['curl'])) * (
+            1 if rng.rand() < pose['curl_forward'] else -0.3)
+        if grasp:
+            curl = grasp_curl * rng.uniform(0.8, 1.1)
+        if person is not None:
+            length = person['lengths'][finger] * palm * rng.uniform(0.97, 1.03)
+        else:
+            length = FINGER_LENGTH[finger] * palm * rng.uniform(0.85, 1.15)
+        foreshorten = rng.uniform(*pose['foreshorten'])
         joint = base
         points.append(joint)
         for segment in range(3):
@@ -69,10 +89,35 @@ def sample_hand(rng: np.random.RandomState) -> Tuple[np.ndarray, float]:
     points[:, 1] += palm * 0.55  # the wrist below the palm's centre
     if mirror:
         points[:, 0] *= -1
+    if pose['tilt'][1] > 0:  # seen from the side: squashed across an axis, by cos(tilt)
+        tilt, axis = np.radians(rng.uniform(*pose['tilt'])), rng.uniform(0, np.pi)
+        direction = np.array([math.cos(axis), math.sin(axis)])
+        along = points @ direction
+        points = points - np.outer(along * (1 - math.cos(tilt)), direction)
     c, s = math.cos(rotation), math.sin(rotation)
     points = points @ np.array([[c, s], [-s, c]]) + center
     return points.astype(np.float32), palm
 
+
+@functools.lru_cache(maxsize=None)
+def _people(count: int) -> tuple:
+    """The hand shapes of ``count`` people (palm length, finger lengths), fixed for a count:
+    the same people in every split."""
+    rng = np.random.RandomState([count, 7])
+    return tuple(dict(palm=rng.uniform(30, 40),
+                      lengths=FINGER_LENGTH * rng.uniform(0.85, 1.15, size=5))
+                 for _ in range(count))
+
+
+#: Pose and viewpoint factors, the same for both domains of the first benchmark (shapes and poses
+#: from one distribution, the gap in appearance only). ``curl``: range of each finger's flexion
+#: (degrees), bent forward with probability ``curl_forward`` (else slightly backwards);
+#: ``grasp``: chance that all fingers flex together by ``grasp_curl`` degrees, as around an
+#: object; ``foreshorten``: range of each finger's length as seen (out of plane);
+#: ``tilt``: range of the hand's out-of-plane tilt (degrees: squashed by cos(tilt) across a random
+#: axis); ``identities``: 0 for a new hand shape every image, N for the shapes of N people.
+POSE = dict(curl=(0., 50.), curl_forward=0.8, grasp=0., grasp_curl=(40., 90.),
+            foreshorten=(0.7, 1.0), tilt=(0., 0.), identities=0)
 
 #: The two styles. Each factor is one way a real photo differs from a rendering; the target
 #: applies them all. ``finger_tint``: range of how strongly each finger carries its own colour
@@ -170,16 +215,16 @@ def generate(domain: str, num_images: int, seed: int,
     ``style_overrides`` change factors of the domain's style (see :data:`STYLES`)."""
     if domain not in STYLES:
         raise ValueError(f'domain must be "source" or "target", got {domain!r}')
-    unknown = set(style_overrides) - set(STYLES[domain])
+    unknown = set(style_overrides) - set(STYLES[domain]) - set(POSE)
     if unknown:
         raise ValueError(f'unknown style factors {sorted(unknown)}; expected some of '
-                         f'{sorted(STYLES[domain])}')
+                         f'{sorted(STYLES[domain])} (appearance) or {sorted(POSE)} (pose)')
     style = dict(STYLES[domain], **style_overrides)
     # separate streams for the two domains: the same seed gives different hands in each
     rng = np.random.RandomState([seed, 0 if domain == 'source' else 1])
     images, keypoints = [], []
     for _ in range(num_images):
-        points, palm = sample_hand(rng)
+        points, palm = sample_hand(rng, style)
         images.append(render(points, palm, rng, style))
         keypoints.append(points)
     return images, keypoints
@@ -206,7 +251,7 @@ def split_folder(domain: str, split: str, num_images: int, seed: int = 0,
     generated first if it is not there yet."""
     style = style or {}
     root = procedural_cache.cache_root(cache_root, seed, num_images,
-                                       [GENERATOR_VERSION, STYLES, style])
+                                       [GENERATOR_VERSION, STYLES, POSE, style])
     return ensure_split(root, domain, split, num_images, seed, **style)
 
 

@@ -99,3 +99,34 @@ def test_splits_generated_in_parallel_are_those_generated_one_by_one(tmp_path):
     for name in serial:
         assert (tmp_path / 'serial' / name).read_bytes() == \
             (tmp_path / 'parallel' / name).read_bytes(), name
+
+
+def tip_to_wrist(points):
+    """Mean distance from the fingertips to the wrist, over the palm length."""
+    return np.mean([np.linalg.norm(p[[4, 8, 12, 16, 20]] - p[0], axis=1).mean()
+                    / np.linalg.norm(p[9] - p[0]) for p in points])
+
+
+def test_pose_and_viewpoint_factors_change_the_hands_not_the_default_draws():
+    default = sh.generate('target', 30, seed=4)[1]
+    explicit = sh.generate('target', 30, seed=4, **sh.POSE)[1]
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit))
+    # grasping hands: the fingertips come back towards the palm
+    grasping = sh.generate('target', 30, seed=4, grasp=1.)[1]
+    assert tip_to_wrist(grasping) < 0.85 * tip_to_wrist(default)
+    # tilted hands: squashed across one axis, so their spread is more elongated
+    def elongation(points):
+        return np.mean([np.divide(*sorted(np.linalg.svd(p - p.mean(0))[1])[::-1])
+                        for p in points])
+    tilted = sh.generate('target', 30, seed=4, tilt=(60., 60.))[1]
+    assert elongation(tilted) > 1.2 * elongation(default)
+    # ten people: every hand has the palm of one of them (up to 3%), unlike hands at random
+    people = [person['palm'] for person in sh._people(10)]
+
+    def of_the_ten(palm):
+        return min(abs(palm / size - 1) for size in people) <= 0.03
+    rng = np.random.RandomState(0)
+    assert all(of_the_ten(sh.sample_hand(rng, dict(identities=10))[1]) for _ in range(50))
+    assert not all(of_the_ten(sh.sample_hand(rng)[1]) for _ in range(50))
+    with pytest.raises(ValueError, match=r"\(appearance\) or \[.*'tilt'.*\] \(pose\)"):
+        sh.generate('target', 1, 0, tilts=(0., 10.))
