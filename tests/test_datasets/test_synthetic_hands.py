@@ -107,7 +107,7 @@ def tip_to_wrist(points):
                     / np.linalg.norm(p[9] - p[0]) for p in points])
 
 
-def test_pose_and_viewpoint_factors_change_the_hands_not_the_default_draws():
+def test_pose_and_viewpoint_factors_change_the_hands_not_the_default_draws(monkeypatch):
     default = sh.generate('target', 30, seed=4)[1]
     explicit = sh.generate('target', 30, seed=4, **sh.POSE)[1]
     assert all(np.array_equal(a, b) for a, b in zip(default, explicit))
@@ -120,13 +120,16 @@ def test_pose_and_viewpoint_factors_change_the_hands_not_the_default_draws():
                         for p in points])
     tilted = sh.generate('target', 30, seed=4, tilt=(60., 60.))[1]
     assert elongation(tilted) > 1.2 * elongation(default)
-    # ten people: every hand has the palm of one of them (up to 3%), unlike hands at random
-    people = [person['palm'] for person in sh._people(10)]
-
-    def of_the_ten(palm):
-        return min(abs(palm / size - 1) for size in people) <= 0.03
+    # the same people in every split; each hand has the palm of one of them (up to 3%)
+    fresh = sh._people.__wrapped__(10)  # drawn again, as in another process
+    assert len(fresh) == 10 and all(a['palm'] == b['palm'] and np.array_equal(
+        a['lengths'], b['lengths']) for a, b in zip(fresh, sh._people(10)))
+    monkeypatch.setattr(sh, '_people', lambda count: (
+        dict(palm=30., lengths=sh.FINGER_LENGTH), dict(palm=40., lengths=sh.FINGER_LENGTH)))
     rng = np.random.RandomState(0)
-    assert all(of_the_ten(sh.sample_hand(rng, dict(identities=10))[1]) for _ in range(50))
-    assert not all(of_the_ten(sh.sample_hand(rng)[1]) for _ in range(50))
+    palms = [sh.sample_hand(rng, dict(identities=2))[1] for _ in range(40)]
+    assert all(min(abs(palm - 30), abs(palm - 40)) <= 40 * 0.03 for palm in palms)
+    assert min(palms) < 31 and max(palms) > 39
+    assert any(32 < sh.sample_hand(rng)[1] < 38 for _ in range(20))  # without: any size
     with pytest.raises(ValueError, match=r"\(appearance\) or \[.*'tilt'.*\] \(pose\)"):
         sh.generate('target', 1, 0, tilts=(0., 10.))
