@@ -1,23 +1,29 @@
 """The embedded benchmark end to end: train, adapt, evaluate, tabulate, draw.
 
-Stages, per training seed: source only (KL) -> RegDA from it; when asked, source only (MSE), the
-oracle, and the comparison rows, each adapted from the same KL checkpoint with RegDA's budget
-(DD and Table 3's middle row on RegDA's estimator, MCD, DANN, DAN). Each stage is ``tools/train.py`` / ``tools/test.py`` on the configs in
-``configs/synthetic_hands/`` (their logs stream to the console), and a stage whose final
-checkpoint and metrics exist is reused, so an interrupted run continues where it stopped.
-Every model is evaluated as it ends (final checkpoint) on the target test set and on the source
-test set. Then the script prints the table in the paper's form (PCK@0.05 by part; mean and
-spread over seeds) and writes it, with the before/after picture of target predictions, to the
-work directory.
+Stages, per training seed: the source-only model (KL) trained until it has converged, then every
+adaptation row from it with one budget: the control ("source only, continued": the same
+iterations and optimiser on the source alone, so a row's gain over it is what its target losses
+bring), RegDA, and when asked DD and Table 3's middle row (RegDA's estimator with other games),
+DANN, DAN and MCD; on their own, source only with the L2 loss and the oracle (trained on target
+labels). Each stage is ``tools/train.py`` / ``tools/test.py`` on the configs in
+``configs/synthetic_hands/`` (their progress streams to the console, their logs stay in their
+work directories), and a finished stage is reused, so an interrupted run continues where it
+stopped. Every model is evaluated as it ends (final checkpoint) on the target test set and on
+the source test set. Then the script prints the table in the paper's form (PCK@0.05 by part;
+mean and spread over seeds), each adaptation row's gain over the control seed by seed, and
+writes them, with the picture of target predictions before and after adaptation, to the work
+directory.
 
-    python tools/benchmark_synthetic_hands.py                       # the README's main command
-    python tools/benchmark_synthetic_hands.py --seeds 0 1 2 --methods mse kl dan dann \\
-        mcd dd ground-false-minimax regda oracle                    # the full table
+    python tools/benchmark_synthetic_hands.py                     # the README's main command
+    python tools/benchmark_synthetic_hands.py --profile full      # every row of the tables
+    python tools/benchmark_synthetic_hands.py --target target_pose  # the pose-shift variant
 """
 import argparse
 import os.path as osp
 import sys
 import warnings
+
+import numpy as np
 
 # mmengine imports pkg_resources, which setuptools deprecates on every import: noise, not news
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
@@ -30,98 +36,196 @@ from staged_runs import (REPO, StageFailed, evaluate_stage, final_checkpoint,  #
 from staged_runs import train_stage as train_stage_in  # noqa: E402
 
 CONFIGS = osp.join(REPO, 'configs', 'synthetic_hands')
+DATA_CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets', 'synthetic-hands_96x96.py')
+ADAPTATION = 'res18-half_1xb32-300it_synthetic-source-to-target-96x96.py'
+SUPERVISED = 'res18-half_1xb32-800it_synthetic-{}-96x96.py'
+#: name: (config, label in the table, stage it starts from, the domain it trains on)
 METHODS = {
-    # name: (config, label in the table, stage it starts from)
-    'mse': ('source-only-mse_res18-half_1xb32-800it_synthetic-source-96x96.py',
-            'Source only (MSE)', None),
-    'kl': ('kl-pretrain_res18-half_1xb32-800it_synthetic-source-96x96.py',
-           'Source only (KL)', None),
-    'dan': ('dan_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py', 'DAN', 'kl'),
-    'dann': ('dann_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py', 'DANN', 'kl'),
-    'mcd': ('mcd_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py', 'MCD', 'kl'),
-    'dd': ('dd_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py',
-           'DD (f\' max L_T, psi min L_T)', 'kl'),
-    'ground-false-minimax': (
-        'ground-false-minimax_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py',
-        'f\' min L_F, psi max L_F', 'kl'),
-    'regda': ('regda_res18-half_1xb32-300it_synthetic-source-to-target-96x96.py',
-              'RegDA (f\' min L_F, psi min L_T)', 'kl'),
-    'oracle': ('oracle-mse_res18-half_1xb32-800it_synthetic-target-96x96.py', 'Oracle', None),
+    'mse': ('source-only-mse_' + SUPERVISED.format('source'), 'Source only (MSE)', None,
+            'source'),
+    'kl': ('kl-pretrain_' + SUPERVISED.format('source'), 'Source only (KL)', None, 'source'),
+    'control': ('control_res18-half_1xb32-300it_synthetic-source-96x96.py',
+                'Source only, continued (control)', 'kl', 'source'),
+    'dan': ('dan_' + ADAPTATION, 'DAN', 'kl', 'both'),
+    'dann': ('dann_' + ADAPTATION, 'DANN', 'kl', 'both'),
+    'mcd': ('mcd_' + ADAPTATION, 'MCD', 'kl', 'both'),
+    'dd': ('dd_' + ADAPTATION, 'DD (f\' max L_T, psi min L_T)', 'kl', 'both'),
+    'ground-false-minimax': ('ground-false-minimax_' + ADAPTATION, 'f\' min L_F, psi max L_F',
+                             'kl', 'both'),
+    'regda': ('regda_' + ADAPTATION, 'RegDA (f\' min L_F, psi min L_T)', 'kl', 'both'),
+    'oracle': ('oracle-mse_' + SUPERVISED.format('target'), 'Oracle', None, 'target'),
 }
 PARTS = ['MCP', 'PIP', 'DIP', 'Fingertip', 'Avg']
-
+TARGETS = ('target', 'target_pose')
+#: The rows of each profile: (seeds, methods), in the table's order.
+PROFILES = dict(
+    main=[((0, ), ('kl', 'control', 'regda', 'oracle'))],
+    full=[((0, 1, 2), ('kl', 'control', 'dann', 'dd', 'regda')),
+          ((0, ), ('mse', 'dan', 'mcd', 'ground-false-minimax', 'oracle'))],
+)
 
 RUN_TIME = """\
-time on 2 CPU cores (measured, docs/results.md): the default (kl, regda, oracle; seed 0) about
-12 minutes from scratch; each further seed as much again; each further row about 4 to 5
-minutes per seed. Finished stages are reused: an interrupted run continues where it stopped."""
+time on 2 CPU cores (measured, docs/results.md): the main profile about 20 minutes from
+scratch; the full profile about 60 minutes per seed. Finished stages are reused: an
+interrupted run continues where it stopped, and profiles share their stages."""
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], epilog=RUN_TIME,
                                      formatter_class=HelpFormatter)
-    parser.add_argument('--seeds', type=seed, nargs='+', default=[0],
-                        help='training seeds, distinct, in [0, 2**31) (the benchmark data '
-                        'itself is fixed)')
-    parser.add_argument('--methods', nargs='+', default=['kl', 'regda', 'oracle'],
-                        choices=list(METHODS), help='rows of the table')
-    parser.add_argument('--work-dir', default='work_dirs/synthetic_hands',
-                        help='where the stages, the table and the picture go')
+    parser.add_argument('--profile', choices=list(PROFILES), default='main',
+                        help='which rows, with which seeds: main (source only, control, '
+                        'RegDA, oracle; one seed) or full (3 seeds for source only, control, '
+                        'DANN, DD and RegDA; one for the others)')
+    parser.add_argument('--seeds', type=seed, nargs='+',
+                        help='training seeds, distinct, in [0, 2**31), for every row (default: '
+                        'the profile\'s; the benchmark data itself is fixed)')
+    parser.add_argument('--methods', nargs='+', choices=list(METHODS),
+                        help='rows of the table (default: the profile\'s)')
+    parser.add_argument('--target', choices=TARGETS, default='target',
+                        help='the target domain: the primary "real" appearance, or the '
+                        'variant that also shifts pose and viewpoint')
+    parser.add_argument('--start', choices=('psi+f', 'psi'), default='psi+f',
+                        help='what the adaptation rows take from the source-only model: psi '
+                        'and f, or psi alone with f (and f\') new')
+    parser.add_argument('--work-dir',
+                        help='where the stages, the tables and the picture go (default: '
+                        'work_dirs/synthetic_hands, with the target variant\'s name appended)')
     parser.add_argument('--cfg-options', nargs='*', type=cfg_option, default=[],
                         help='key=value, passed to every training (e.g. train_cfg.max_iters=10)')
     parser.add_argument('--num-images', type=positive_int, default=8,
                         help='target images in the before/after picture')
     args = parser.parse_args(argv)
-    check_distinct(parser, '--seeds', args.seeds, ' (two runs of one seed would report a '
-                   'spread of 0)')
-    check_distinct(parser, '--methods', args.methods)
-    adapted = [m for m in args.methods if METHODS[m][2] == 'kl']
-    if adapted and 'kl' not in args.methods:  # the adaptation rows start from it
-        args.methods.insert(args.methods.index(adapted[0]), 'kl')
+    if args.seeds is not None:
+        check_distinct(parser, '--seeds', args.seeds, ' (two runs of one seed would report a '
+                       'spread of 0)')
+    if args.methods is not None:
+        check_distinct(parser, '--methods', args.methods)
+    args.rows = rows(args.profile, args.seeds, args.methods)
+    if args.work_dir is None:
+        args.work_dir = 'work_dirs/synthetic_hands' + (
+            '' if args.target == 'target' else f'_{args.target}')
     return args
+
+
+def rows(profile, seeds=None, methods=None):
+    """(seeds, methods) groups to run: the profile's, or the given seeds and methods; the stage
+    every adaptation row starts from is added first."""
+    groups = PROFILES[profile] if methods is None else [((0, ), tuple(methods))]
+    if seeds is not None:
+        groups = [(tuple(seeds), group) for _, group in groups]
+    completed = []
+    for group_seeds, group in groups:
+        group = list(group)
+        for method in list(group):
+            parent = METHODS[method][2]
+            if parent is not None and parent not in group:
+                group.insert(0, parent)
+        completed.append((tuple(group_seeds), tuple(group)))
+    return completed
 
 
 def run(cmd):
     run_tool(cmd)
 
 
+def domain_options(method, target):
+    """Config options pointing a stage at the target variant (none for the primary one)."""
+    if target == 'target':
+        return []
+    trains_on = METHODS[method][3]
+    return dict(target=[f'train_dataloader.dataset.domain={target}'],
+                both=[f'train_dataloader.dataset.target.domain={target}']).get(trains_on, [])
+
+
+def start_options(parent_checkpoint, start):
+    """How an adaptation stage starts from its parent's final checkpoint (see
+    ``mmpose_regda.utils.adaptation_start_options``), as ``--cfg-options`` items."""
+    from mmpose_regda.utils import adaptation_start_options
+    options = []
+    for key, value in adaptation_start_options(parent_checkpoint, start).items():
+        if isinstance(value, dict):
+            options += [f'{key}.{k}={v}' for k, v in value.items()]
+        else:
+            options.append(f'{key}={value}')
+    return options
+
+
+def stage_dir(method, seed, args):
+    return osp.join(args.work_dir, f'seed{seed}', method if args.start == 'psi+f' or
+                    METHODS[method][2] is None else f'{method}_start-psi')
+
+
 def train_stage(method, seed, args):
-    config, _, parent = METHODS[method]
-    options = [f'randomness.seed={seed}'] + list(args.cfg_options)
+    config, _, parent, _ = METHODS[method]
+    options = [f'randomness.seed={seed}'] + domain_options(method, args.target)
     if parent is not None:
-        parent_dir = osp.abspath(osp.join(args.work_dir, f'seed{seed}', parent))
-        options.append(f'load_from={final_checkpoint(parent_dir)}')
-    return train_stage_in(osp.join(CONFIGS, config),
-                          osp.join(args.work_dir, f'seed{seed}', method), options,
+        parent_dir = osp.abspath(stage_dir(parent, seed, args))
+        options += start_options(final_checkpoint(parent_dir), args.start)
+    options += list(args.cfg_options)
+    return train_stage_in(osp.join(CONFIGS, config), stage_dir(method, seed, args), options,
                           run=lambda cmd: run(cmd), name=f'{method}, seed {seed}')
 
 
 def evaluate(method, seed, work_dir, domain, args):
     """PCK of the final checkpoint on one domain's test set (cached in the work dir)."""
+    test_domain = args.target if domain == 'target' else 'source'
     metrics = evaluate_stage(osp.join(CONFIGS, METHODS[method][0]), work_dir,
-                             f'pck_{domain}.json', [f'test_dataloader.dataset.domain={domain}'],
+                             f'pck_{domain}.json',
+                             [f'test_dataloader.dataset.domain={test_domain}'],
                              run=lambda cmd: run(cmd))
     return {key.split('/')[-1]: 100 * value for key, value in metrics.items()}
 
 
-def format_table(results, methods, seeds):
+def seeds_of(method, results):
+    return sorted(seed for m, seed, domain in results if m == method and domain == 'target')
+
+
+def format_table(results, methods, target='target'):
     """The paper's table: PCK by part on the target, plus the average on the source."""
-    header = f'| Method | {" | ".join(PARTS)} | Avg on source |'
-    lines = [header, '|' + '---|' * (len(PARTS) + 2)]
+    header = f'| Method | {" | ".join(PARTS)} | Avg on source | seeds |'
+    lines = [header, '|' + '---|' * (len(PARTS) + 3)]
     for method in methods:
+        seeds = seeds_of(method, results)
         cells = []
         for domain, parts in (('target', PARTS), ('source', ['Avg'])):
             for part in parts:
                 cells.append(format_over_seeds(
                     [results[(method, seed, domain)][part] for seed in seeds], digits=1))
-        lines.append(f'| {METHODS[method][1]} | ' + ' | '.join(cells) + ' |')
-    note = (f'PCK@0.05 on the target test set (500 images), final models, seeds '
-            f'{", ".join(map(str, seeds))}' + (' (mean ± sample std)' if len(seeds) > 1 else ''))
+        lines.append(f'| {METHODS[method][1]} | ' + ' | '.join(cells) +
+                     f' | {", ".join(map(str, seeds))} |')
+    note = (f'PCK@0.05 on the {target} test set (500 images), final models; mean ± sample std '
+            'over the seeds where there are several')
     return '\n'.join(lines) + f'\n\n{note}\n'
 
 
-def draw_before_after(work_dirs, out_file, num_images):
-    """Target predictions of source only (KL) and RegDA, one row each, with skeletons."""
+def format_gains(results, methods):
+    """Each adaptation row's target (and source) Avg minus the control's, seed by seed."""
+    if 'control' not in methods:
+        return ''
+    rows_ = [m for m in methods if METHODS[m][2] is not None and m != 'control']
+    seeds = seeds_of('control', results)
+    header = (f'| over the control, target Avg | {" | ".join(f"seed {s}" for s in seeds)} | '
+              'mean | source Avg (mean) |')
+    lines = [header, '|' + '---|' * (len(seeds) + 3)]
+    for method in rows_:
+        gains, source = [], []
+        for seed in seeds:
+            if (method, seed, 'target') in results:
+                gains.append(results[(method, seed, 'target')]['Avg'] -
+                             results[('control', seed, 'target')]['Avg'])
+                source.append(results[(method, seed, 'source')]['Avg'] -
+                              results[('control', seed, 'source')]['Avg'])
+        cells = [f'{g:+.1f}' for g in gains] + [''] * (len(seeds) - len(gains))
+        spread = format_over_seeds(gains, digits=1) if gains else ''
+        lines.append(f'| {METHODS[method][1]} | ' + ' | '.join(cells) +
+                     f' | {spread} | {np.mean(source):+.1f} |')
+    return '\n'.join(lines) + '\n'
+
+
+def draw_before_after(work_dirs, out_file, num_images, target):
+    """Target predictions of source only (KL) and RegDA, one row each under the ground truth,
+    with skeletons."""
     import cv2
 
     from mmpose_regda.utils import atomic_output
@@ -130,9 +234,24 @@ def draw_before_after(work_dirs, out_file, num_images):
     methods = ('kl', 'regda')
     models = [(osp.join(CONFIGS, METHODS[m][0]), final_checkpoint(work_dirs[m])) for m in methods]
     dataset = Config.fromfile(models[0][0]).test_dataloader.dataset  # the target test set
-    image = render_side_by_side(models, [METHODS[m][1] for m in methods], dataset, num_images)
+    dataset.domain = target
+    image = render_side_by_side(models, [METHODS[m][1] for m in methods], dataset, num_images,
+                                show_gt=True)
     with atomic_output(out_file) as tmp:
         cv2.imwrite(tmp, image)
+
+
+def prepare_data(target):
+    """Generate the benchmark's images (on the first run) two splits at a time, before the
+    first stage, where the datasets would otherwise draw them one after the other."""
+    from mmpose_regda.datasets.synthetic_hands import generate_splits
+    data = Config.fromfile(DATA_CONFIG)
+    # where the stages, which run from the repository, find them
+    cache_root = osp.join(REPO, 'data', 'synthetic_hands')
+    splits = [dict(data[name], cache_root=cache_root) for name in ('source_train', 'source_test')]
+    splits += [dict(data[name], cache_root=cache_root, domain=target)
+               for name in ('target_train', 'target_test')]
+    generate_splits(splits)
 
 
 def main():
@@ -143,34 +262,24 @@ def main():
         sys.exit(f'error: {e}')
 
 
-def prepare_data():
-    """Generate the benchmark's images (on the first run) two splits at a time, before the
-    first stage, where the datasets would otherwise draw them one after the other."""
-    from mmpose_regda.datasets.synthetic_hands import generate_splits
-    data = Config.fromfile(osp.join(REPO, 'configs', '_base_', 'datasets',
-                                    'synthetic-hands_96x96.py'))
-    # where the stages, which run from the repository, find them
-    cache_root = osp.join(REPO, 'data', 'synthetic_hands')
-    generate_splits([dict(data[name], cache_root=cache_root) for name in
-                     ('source_train', 'target_train', 'source_test', 'target_test')])
-
-
 def run_benchmark(args):
-    prepare_data()
+    prepare_data(args.target)
     results = {}
-    for seed in args.seeds:
-        work_dirs = {}
-        for method in args.methods:
-            work_dirs[method] = train_stage(method, seed, args)
-            for domain in ('target', 'source'):
-                results[(method, seed, domain)] = evaluate(method, seed, work_dirs[method],
-                                                           domain, args)
-        if 'regda' in work_dirs:
-            picture = osp.join(args.work_dir, f'before_after_seed{seed}.png')
-            draw_before_after(work_dirs, picture, args.num_images)
-            print(f'target predictions before/after adaptation: {picture}')
-    table = format_table(results, args.methods, args.seeds)
-    write_table(table, args.work_dir)
+    methods = list(dict.fromkeys(m for _, group in args.rows for m in group))
+    for group_seeds, group in args.rows:
+        for seed in group_seeds:
+            work_dirs = {}
+            for method in group:
+                work_dirs[method] = train_stage(method, seed, args)
+                for domain in ('target', 'source'):
+                    results[(method, seed, domain)] = evaluate(method, seed, work_dirs[method],
+                                                               domain, args)
+            if {'kl', 'regda'} <= set(work_dirs):
+                picture = osp.join(args.work_dir, f'before_after_seed{seed}.png')
+                draw_before_after(work_dirs, picture, args.num_images, args.target)
+                print(f'target predictions before/after adaptation: {picture}')
+    write_table(format_table(results, methods, args.target) + '\n' +
+                format_gains(results, methods), args.work_dir)
 
 
 if __name__ == '__main__':

@@ -2,7 +2,7 @@
 
 Why it exists: none of the paper's datasets can be downloaded on a machine without network, and
 CI has two CPU cores. This generator draws hands with the shared 21-keypoint layout (wrist, then
-each finger base to tip) deterministically from a seed, in two styles:
+each finger base to tip) deterministically from a seed, in these domains:
 
 - ``source`` ("rendered"): one skin tone, flat shading, sharp edges and no noise, on a random
   texture, and each finger tinted with its own colour, more or less strongly from image to image
@@ -10,13 +10,15 @@ each finger base to tip) deterministically from a seed, in two styles:
   tell fingers apart;
 - ``target`` ("real"): the tint is gone, the skin tone varies, the background has clutter with
   skin-coloured strokes, lighting is uneven, the image is blurred and noisy, and objects
-  sometimes occlude part of the hand.
+  sometimes occlude part of the hand. Hand shapes and poses come from the source's
+  distribution: only the appearance shifts. A source-only model therefore still finds fingers
+  on the target but loses part of the cue telling them apart, so its wrong predictions land on
+  other keypoints -- the failure RegDA addresses;
+- ``target_pose``: the target's appearance, and pose and viewpoint of its own (ten people, hands
+  grasping, tilted out of plane), as the paper's RHD -> H3D shifts pose and viewpoint too.
 
-Hand shapes and poses come from the same distribution in both domains: only the appearance
-shifts. A source-only model therefore still finds fingers on the target but loses part of the
-cue telling them apart, so its wrong predictions land on other keypoints -- the failure RegDA
-addresses. ``finger_tint`` sets how much the source model leans on colour: ``docs/results.md``
-says how it was calibrated (on the source-only gap, not on RegDA's result).
+``finger_tint`` sets how much the source model leans on colour: ``docs/results.md`` says how the
+styles were calibrated (on the source-only and oracle models, never on RegDA's result).
 
 Images are cached as PNG files with a COCO json per (domain, split), so they are read by
 ``SharedHandDataset`` / ``UnlabeledTopdownDataset`` like real data.
@@ -132,6 +134,15 @@ STYLES = dict(
     target=dict(finger_tint=(0., 0.), skin_tone=(0., 0.6), clutter=(1, 3), lighting=0.35,
                 occluder_prob=0.35, blur=(0.5, 1.2), noise=(2., 6.)),
 )
+#: The second target: the same "real" appearance, and pose and viewpoint of its own, as in the
+#: paper's RHD -> H3D, where rendered hands in varied poses meet the filmed hands of 10 people:
+#: ten hand shapes, half of the hands grasping (all fingers flexed together), seen tilted up to
+#: 60 degrees out of plane, fingers more foreshortened (see :data:`POSE`). How it was calibrated,
+#: on the source-only and oracle models only: docs/results.md.
+STYLES['target_pose'] = dict(STYLES['target'], identities=10, grasp=0.5, tilt=(0., 60.),
+                             foreshorten=(0.5, 1.0))
+#: One random stream per domain: the same seed gives different hands in each.
+DOMAIN_STREAMS = dict(source=0, target=1, target_pose=2)
 
 
 def _background(rng, style: dict) -> np.ndarray:
@@ -214,14 +225,13 @@ def generate(domain: str, num_images: int, seed: int,
     """``num_images`` images of one domain and their keypoints, deterministic in the seed.
     ``style_overrides`` change factors of the domain's style (see :data:`STYLES`)."""
     if domain not in STYLES:
-        raise ValueError(f'domain must be "source" or "target", got {domain!r}')
+        raise ValueError(f'domain must be one of {sorted(STYLES)}, got {domain!r}')
     unknown = set(style_overrides) - set(STYLES[domain]) - set(POSE)
     if unknown:
         raise ValueError(f'unknown style factors {sorted(unknown)}; expected some of '
                          f'{sorted(STYLES[domain])} (appearance) or {sorted(POSE)} (pose)')
     style = dict(STYLES[domain], **style_overrides)
-    # separate streams for the two domains: the same seed gives different hands in each
-    rng = np.random.RandomState([seed, 0 if domain == 'source' else 1])
+    rng = np.random.RandomState([seed, DOMAIN_STREAMS[domain]])
     images, keypoints = [], []
     for _ in range(num_images):
         points, palm = sample_hand(rng, style)

@@ -18,11 +18,33 @@ def test_table_reports_mean_and_sample_std_over_seeds():
         ('kl', 0, 'target'): dict(parts, Avg=40.), ('kl', 1, 'target'): dict(parts, Avg=50.),
         ('kl', 0, 'source'): dict(parts, Avg=90.), ('kl', 1, 'source'): dict(parts, Avg=92.),
     }
-    table = bench.format_table(results, ['kl'], [0, 1])
+    table = bench.format_table(results, ['kl'])
     row = [line for line in table.splitlines() if line.startswith('| Source only (KL)')][0]
-    # mean 45, sample std of (40, 50) = 7.07; source 91 +- 1.41
-    assert '45.0 ± 7.1' in row and '91.0 ± 1.4' in row
-    assert 'seeds 0, 1 (mean ± sample std)' in table
+    # mean 45, sample std of (40, 50) = 7.07; source 91 +- 1.41; the seeds the row has
+    assert '45.0 ± 7.1' in row and '91.0 ± 1.4' in row and row.endswith('| 0, 1 |')
+    assert 'mean ± sample std over the seeds' in table
+
+
+def test_gains_are_read_over_the_control_seed_by_seed():
+    parts = dict(MCP=0., PIP=0., DIP=0., Fingertip=0.)
+    results = {}
+    for seed, (control, regda) in enumerate([(50., 56.), (52., 55.), (48., 57.)]):
+        for method, target in (('control', control), ('regda', regda)):
+            results[(method, seed, 'target')] = dict(parts, Avg=target)
+            results[(method, seed, 'source')] = dict(parts, Avg=90. - (method == 'regda'))
+    gains = bench.format_gains(results, ['control', 'regda'])
+    row = [line for line in gains.splitlines() if line.startswith('| RegDA')][0]
+    # +6, +3, +9: mean 6, sample std 3; the source one point lower
+    assert '| +6.0 | +3.0 | +9.0 | 6.0 ± 3.0 | -1.0 |' in row
+
+
+def test_profiles_and_rows():
+    assert bench.rows('main') == [((0, ), ('kl', 'control', 'regda', 'oracle'))]
+    full = bench.rows('full')
+    assert full[0] == ((0, 1, 2), ('kl', 'control', 'dann', 'dd', 'regda'))
+    # the one-seed rows start from the KL model too: it is added (and reused) first
+    assert full[1][0] == (0, ) and full[1][1][0] == 'kl'
+    assert bench.rows('main', seeds=[3, 4], methods=['regda']) == [((3, 4), ('kl', 'regda'))]
 
 
 def test_finished_stages_are_reused(tmp_path, monkeypatch):
@@ -40,7 +62,8 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
                 json.dump({'PCK/Avg': 0.5}, f)
 
     monkeypatch.setattr(bench, 'run', fake_run)
-    args = bench.argparse.Namespace(work_dir=str(tmp_path / 'w'), cfg_options=[])
+    args = bench.argparse.Namespace(work_dir=str(tmp_path / 'w'), cfg_options=[],
+                                    target='target', start='psi+f')
     import os
     os.makedirs(tmp_path / 'w' / 'seed0' / 'kl')
     work_dir = bench.train_stage('kl', 0, args)
@@ -80,8 +103,8 @@ def test_help_shows_defaults_and_run_time(capsys):
     with pytest.raises(SystemExit):
         bench.parse_args(['--help'])
     help_text = ' '.join(capsys.readouterr().out.split())
-    assert "(default: ['kl', 'regda', 'oracle'])" in help_text and '(default: 8)' in help_text
-    assert 'about 12 minutes from scratch' in help_text
+    assert '(default: main)' in help_text and '(default: 8)' in help_text
+    assert 'about 20 minutes from scratch' in help_text
 
 
 def test_a_failed_stage_ends_the_benchmark_with_its_name(tmp_path, monkeypatch, capsys):
@@ -91,8 +114,35 @@ def test_a_failed_stage_ends_the_benchmark_with_its_name(tmp_path, monkeypatch, 
         raise subprocess.CalledProcessError(1, cmd)
 
     monkeypatch.setattr(bench, 'run', failing_run)
+    monkeypatch.setattr(bench, 'prepare_data', lambda target: None)
     monkeypatch.setattr(bench.sys, 'argv', ['benchmark', '--work-dir', str(tmp_path)])
     with pytest.raises(SystemExit, match=r'error: training kl, seed 0 failed: train\.py exited '
                        r'with 1 .*not marked done'):
         bench.main()
     assert not (tmp_path / 'seed0' / 'kl' / 'done').exists()
+
+
+def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch):
+    import os
+    calls = []
+
+    def fake_run(cmd):
+        calls.append(cmd)
+        os.makedirs(cmd[cmd.index('--work-dir') + 1], exist_ok=True)
+
+    monkeypatch.setattr(bench, 'run', fake_run)
+    monkeypatch.setattr(bench, 'final_checkpoint', lambda work_dir: f'{work_dir}/last.pth')
+    args = bench.argparse.Namespace(work_dir=str(tmp_path), cfg_options=['a=1'],
+                                    target='target_pose', start='psi')
+    bench.train_stage('regda', 2, args)
+    cmd = calls[-1]
+    assert cmd[cmd.index('--work-dir') + 1].endswith('seed2/regda_start-psi')
+    options = cmd[cmd.index('--cfg-options') + 1:]
+    kl = f'{tmp_path / "seed2" / "kl"}/last.pth'
+    assert {'randomness.seed=2', 'train_dataloader.dataset.target.domain=target_pose',
+            f'model.backbone.init_cfg.checkpoint={kl}', 'model.neck.init_cfg.prefix=neck.',
+            'load_from=None', 'a=1'} <= set(options)
+    bench.train_stage('oracle', 2, args)
+    assert 'train_dataloader.dataset.domain=target_pose' in calls[-1]
+    bench.train_stage('kl', 2, args)
+    assert not any('domain=' in option for option in calls[-1])  # the source is the source
