@@ -1,5 +1,8 @@
 """Shared test fixtures: where the repository and the real pose samples are, and how to run the
 command-line tools in a subprocess the way a user would."""
+import contextlib
+import importlib.util
+import io
 import os
 import subprocess
 import sys
@@ -14,6 +17,10 @@ HELPERS_DIR = Path(__file__).resolve().parent / 'helpers'
 sys.path.insert(0, str(HELPERS_DIR))
 # the modules the benchmark tools share (tools/staged_runs.py, tools/benchmark_args.py)
 sys.path.insert(0, str(REPO_ROOT / 'tools'))
+#: The CPU-sized RHD -> FreiHand configs that several tool tests train on the real samples.
+KL_CONFIG = REPO_ROOT / 'configs/regda/kl-pretrain_res18_1xb3-40e_rhd-samples-128x128.py'
+REGDA_CONFIG = (REPO_ROOT /
+                'configs/regda/regda_res18_1xb3-10e_rhd-samples-to-freihand-samples-128x128.py')
 POSE_SAMPLES = Path(os.environ.get('REGDA_POSE_SAMPLES',
                                    REPO_ROOT.parent / 'shared' / 'data' / 'pose_samples'))
 
@@ -50,3 +57,15 @@ def run_tool(args, cwd, timeout=600, **env) -> subprocess.CompletedProcess:
         pytest.fail(f'{" ".join(map(str, args))} exited with {proc.returncode}:\n'
                     f'{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}')
     return proc
+
+
+def run_tool_main(tool, *args) -> str:
+    """Run a tool's ``main(argv)`` in this process (a subprocess would spend seconds importing
+    the plugin again); returns what it printed."""
+    spec = importlib.util.spec_from_file_location(Path(tool).stem, tool)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        module.main([str(a) for a in args])
+    return stdout.getvalue()

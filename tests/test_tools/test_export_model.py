@@ -1,9 +1,6 @@
 """tools/misc/export_model.py: an adapted RegDA checkpoint becomes a plain MMPose model that
 stock MMPose loads without the plugin and that predicts the plugin model's coordinates on the
 real samples."""
-import contextlib
-import importlib.util
-import io
 import json
 import re
 import textwrap
@@ -18,11 +15,9 @@ import mmpose_regda  # noqa: F401
 from mmpose.apis import inference_topdown, init_model
 from mmpose.registry import DATASETS, MODELS
 from mmpose_regda.utils.stock_export import export_stock_model
-from conftest import REPO_ROOT, run_tool
+from conftest import REGDA_CONFIG, REPO_ROOT, run_tool, run_tool_main
 
 EXPORT = REPO_ROOT / 'tools/misc/export_model.py'
-REGDA_CONFIG = (REPO_ROOT /
-                'configs/regda/regda_res18_1xb3-10e_rhd-samples-to-freihand-samples-128x128.py')
 NEGATIVE = [3, 7]  # keypoints whose logits the fixture makes all negative
 FLIPPED = 3  # samples also compared with flip test
 
@@ -85,14 +80,7 @@ def adapted(pose_samples, tmp_path_factory):
 
 
 def run_export(*args) -> str:
-    """The tool's ``main`` in this process (a subprocess would import the plugin again)."""
-    spec = importlib.util.spec_from_file_location('export_model', EXPORT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        module.main([str(a) for a in args])
-    return stdout.getvalue()
+    return run_tool_main(EXPORT, *args)
 
 
 @pytest.fixture(scope='module')

@@ -11,12 +11,9 @@ from mmengine.registry import init_default_scope
 
 import mmpose_regda  # noqa: F401
 from mmpose.registry import MODELS
-from conftest import REPO_ROOT, run_tool, tool_env
+from conftest import KL_CONFIG, REGDA_CONFIG, REPO_ROOT, run_tool, tool_env
 
 TRAIN, TEST = REPO_ROOT / 'tools/train.py', REPO_ROOT / 'tools/test.py'
-KL_CONFIG = REPO_ROOT / 'configs/regda/kl-pretrain_res18_1xb3-40e_rhd-samples-128x128.py'
-REGDA_CONFIG = (REPO_ROOT /
-                'configs/regda/regda_res18_1xb3-10e_rhd-samples-to-freihand-samples-128x128.py')
 
 
 @pytest.fixture(scope='module')

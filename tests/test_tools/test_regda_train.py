@@ -11,13 +11,10 @@ from mmengine.registry import init_default_scope
 
 import mmpose_regda  # noqa: F401
 from mmpose.registry import DATASETS, MODELS
-from conftest import REPO_ROOT, run_tool
+from conftest import KL_CONFIG, REGDA_CONFIG, REPO_ROOT, run_tool
 from test_train_test import free_port
 
 TRAIN = REPO_ROOT / 'tools/train.py'
-KL_CONFIG = REPO_ROOT / 'configs/regda/kl-pretrain_res18_1xb3-40e_rhd-samples-128x128.py'
-REGDA_CONFIG = (REPO_ROOT /
-                'configs/regda/regda_res18_1xb3-10e_rhd-samples-to-freihand-samples-128x128.py')
 
 
 def data_root_options(pose_samples, regda=False):

@@ -9,11 +9,8 @@ from mmengine.runner import load_checkpoint
 import mmpose_regda  # noqa: F401
 from mmpose.registry import MODELS
 from mmpose_regda.utils import adaptation_start_options
-from conftest import REPO_ROOT
+from conftest import KL_CONFIG, REGDA_CONFIG, REPO_ROOT
 
-KL_CONFIG = REPO_ROOT / 'configs/regda/kl-pretrain_res18_1xb3-40e_rhd-samples-128x128.py'
-REGDA_CONFIG = (REPO_ROOT /
-                'configs/regda/regda_res18_1xb3-10e_rhd-samples-to-freihand-samples-128x128.py')
 
 
 @pytest.fixture(scope='module')

@@ -5,9 +5,6 @@ Plain functions in a module of their own, not a ``conftest.py``: the test folder
 ``__init__.py``, so every ``conftest.py`` is imported under the one name ``conftest``, and a
 second one here would shadow ``tests/conftest.py`` for the modules that ``from conftest import``.
 """
-import contextlib
-import importlib.util
-import io
 import json
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import numpy as np
 import pytest
 
 from mmpose_regda.datasets.converters import ConversionError
+from conftest import run_tool_main
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TOOLS_DIR = REPO_ROOT / 'tools' / 'dataset_converters'
@@ -30,15 +28,9 @@ def write_image(path, width=8, height=8, value=0) -> Path:
 
 
 def run_converter_tool(name, *args) -> str:
-    """Run ``tools/dataset_converters/<name>.py``'s ``main`` in this process (a subprocess would
-    spend seconds importing the plugin per tool); returns what it printed."""
-    spec = importlib.util.spec_from_file_location(name, TOOLS_DIR / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        module.main([str(a) for a in args])
-    return stdout.getvalue()
+    """Run ``tools/dataset_converters/<name>.py``'s ``main`` in this process; returns what it
+    printed."""
+    return run_tool_main(TOOLS_DIR / f'{name}.py', *args)
 
 
 def assert_fails_cleanly(convert, out_dir, existing, absent, *patterns) -> str:
