@@ -9,5 +9,5 @@ default_hooks = dict(
     # every training stops on a NaN or infinite loss, naming the term, before anything is saved
     non_finite_loss=dict(type='NonFiniteLossHook'),
     # convolutions in the channels-last memory format, faster on CPUs and GPUs for these models
-    # (docs/results.md); `default_hooks.channels_last=None` keeps the default layout
+    # (docs/results.md); `default_hooks.channels_last.enable=False` keeps the default layout
     channels_last=dict(type='ChannelsLastHook'))

@@ -24,12 +24,20 @@ class ChannelsLastHook(Hook):
     (``docs/results.md`` has the measurements). The numbers computed are the same up to float
     rounding. Checkpoints load either way: loading copies values, whatever their layout.
 
-    It runs before the weights are initialised or loaded, which keep the layout. Set
-    ``default_hooks.channels_last=None`` to train in the default layout.
+    It runs before the weights are initialised or loaded, which keep the layout.
+
+    Args:
+        enable (bool): False leaves the default layout
+            (``--cfg-options default_hooks.channels_last.enable=False``).
     """
     priority = 'VERY_HIGH'
 
+    def __init__(self, enable: bool = True):
+        self.enable = enable
+
     def before_run(self, runner) -> None:
+        if not self.enable:
+            return
         runner.model.to(memory_format=torch.channels_last)
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         preprocessor = getattr(model, 'data_preprocessor', None)
