@@ -88,9 +88,9 @@ def parse_args(argv=None):
     parser.add_argument('--start', choices=('psi+f', 'psi'), default='psi+f',
                         help='what the adaptation rows take from the source-only model: psi '
                         'and f, or psi alone with f (and f\') new')
-    parser.add_argument('--work-dir',
-                        help='where the stages, the tables and the picture go (default: '
-                        'work_dirs/synthetic_hands, with the target variant\'s name appended)')
+    parser.add_argument('--work-dir', default='work_dirs/synthetic_hands',
+                        help='where the stages, the tables and the picture go; the stages '
+                        'that train on the source alone are shared by both targets')
     parser.add_argument('--cfg-options', nargs='*', type=cfg_option, default=[],
                         help='key=value, passed to every training (e.g. train_cfg.max_iters=10)')
     parser.add_argument('--num-images', type=positive_int, default=8,
@@ -102,9 +102,6 @@ def parse_args(argv=None):
     if args.methods is not None:
         check_distinct(parser, '--methods', args.methods)
     args.rows = rows(args.profile, args.seeds, args.methods)
-    if args.work_dir is None:
-        args.work_dir = 'work_dirs/synthetic_hands' + (
-            '' if args.target == 'target' else f'_{args.target}')
     return args
 
 
@@ -152,8 +149,15 @@ def start_options(parent_checkpoint, start):
 
 
 def stage_dir(method, seed, args):
-    return osp.join(args.work_dir, f'seed{seed}', method if args.start == 'psi+f' or
-                    METHODS[method][2] is None else f'{method}_start-psi')
+    """``<work dir>/seed<seed>/<method>[_<target>][_start-psi]``: a stage that trains on the
+    source alone (source only, the control) is the same for both targets."""
+    _, _, parent, trains_on = METHODS[method]
+    name = method
+    if trains_on != 'source' and args.target != 'target':
+        name += f'_{args.target}'
+    if parent is not None and args.start != 'psi+f':
+        name += '_start-psi'
+    return osp.join(args.work_dir, f'seed{seed}', name)
 
 
 def train_stage(method, seed, args):
@@ -171,7 +175,7 @@ def evaluate(method, seed, work_dir, domain, args):
     """PCK of the final checkpoint on one domain's test set (cached in the work dir)."""
     test_domain = args.target if domain == 'target' else 'source'
     metrics = evaluate_stage(osp.join(CONFIGS, METHODS[method][0]), work_dir,
-                             f'pck_{domain}.json',
+                             f'pck_{test_domain}.json',
                              [f'test_dataloader.dataset.domain={test_domain}'],
                              run=lambda cmd: run(cmd))
     return {key.split('/')[-1]: 100 * value for key, value in metrics.items()}
@@ -275,11 +279,11 @@ def run_benchmark(args):
                     results[(method, seed, domain)] = evaluate(method, seed, work_dirs[method],
                                                                domain, args)
             if {'kl', 'regda'} <= set(work_dirs):
-                picture = osp.join(args.work_dir, f'before_after_seed{seed}.png')
+                picture = osp.join(args.work_dir, f'before_after_{args.target}_seed{seed}.png')
                 draw_before_after(work_dirs, picture, args.num_images, args.target)
                 print(f'target predictions before/after adaptation: {picture}')
     write_table(format_table(results, methods, args.target) + '\n' +
-                format_gains(results, methods), args.work_dir)
+                format_gains(results, methods), args.work_dir, f'results_{args.target}.md')
 
 
 if __name__ == '__main__':

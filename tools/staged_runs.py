@@ -115,9 +115,9 @@ def format_over_seeds(values: Sequence[float], digits: int) -> str:
     return f'{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}'
 
 
-def write_table(table: str, work_dir: str) -> None:
-    """Print a benchmark's table and keep it as ``<work_dir>/results.md`` (atomically)."""
+def write_table(table: str, work_dir: str, name: str = 'results.md') -> None:
+    """Print a benchmark's table and keep it as ``<work_dir>/<name>`` (atomically)."""
     from mmpose_regda.utils import atomic_output
-    with atomic_output(osp.join(work_dir, 'results.md')) as tmp, open(tmp, 'w') as f:
+    with atomic_output(osp.join(work_dir, name)) as tmp, open(tmp, 'w') as f:
         f.write(table)
     print('\n' + table)

@@ -136,7 +136,8 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
                                     target='target_pose', start='psi')
     bench.train_stage('regda', 2, args)
     cmd = calls[-1]
-    assert cmd[cmd.index('--work-dir') + 1].endswith('seed2/regda_start-psi')
+    # the variant's adaptation stages have their own directories, the source-only ones not
+    assert cmd[cmd.index('--work-dir') + 1].endswith('seed2/regda_target_pose_start-psi')
     options = cmd[cmd.index('--cfg-options') + 1:]
     kl = f'{tmp_path / "seed2" / "kl"}/last.pth'
     assert {'randomness.seed=2', 'train_dataloader.dataset.target.domain=target_pose',
@@ -146,3 +147,4 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
     assert 'train_dataloader.dataset.domain=target_pose' in calls[-1]
     bench.train_stage('kl', 2, args)
     assert not any('domain=' in option for option in calls[-1])  # the source is the source
+    assert calls[-1][calls[-1].index('--work-dir') + 1].endswith('seed2/kl')
