@@ -34,12 +34,18 @@ def test_gains_are_read_over_the_control_seed_by_seed():
             results[(method, seed, 'source')] = dict(parts, Avg=90. - (method == 'regda'))
     gains = bench.format_gains(results, ['control', 'regda'])
     row = [line for line in gains.splitlines() if line.startswith('| RegDA')][0]
-    # +6, +3, +9: mean 6, sample std 3; the source one point lower
-    assert '| +6.0 | +3.0 | +9.0 | 6.0 ± 3.0 | -1.0 |' in row
+    # +6, +3, +9: mean 6, sample std 3, standard error 3 / sqrt(3) = 1.73; the source one
+    # point lower
+    assert '| +6.0 | +3.0 | +9.0 | 6.0 ± 3.0 | -1.0 | yes (2 standard errors: 3.5) |' in row
+
+
+def test_a_gain_within_seed_noise_is_called_so():
+    assert bench.noise_verdict([2., -1., 4.]).startswith('no (2 standard errors: 2.9)')
+    assert bench.noise_verdict([2.]).startswith('one seed: cannot tell')
 
 
 def test_profiles_and_rows():
-    assert bench.rows('main') == [((0, ), ('kl', 'control', 'regda', 'oracle'))]
+    assert bench.rows('main') == [((0, ), ('kl', 'control', 'regda'))]
     full = bench.rows('full')
     assert full[0] == ((0, 1, 2), ('kl', 'control', 'dann', 'dd', 'regda'))
     # the one-seed rows start from the KL model too: it is added (and reused) first
@@ -63,9 +69,10 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
 
     monkeypatch.setattr(bench, 'run', fake_run)
     args = bench.argparse.Namespace(work_dir=str(tmp_path / 'w'), cfg_options=[],
-                                    target='target', start='psi+f')
+                                    target='target', start='psi+f', pretrain_iters=6500,
+                                    adaptation_iters=1000)
     import os
-    os.makedirs(tmp_path / 'w' / 'seed0' / 'kl')
+    os.makedirs(tmp_path / 'w' / 'seed0' / 'kl_6500it')
     work_dir = bench.train_stage('kl', 0, args)
     assert bench.evaluate('kl', 0, work_dir, 'target', args) == {'Avg': 50.0}
     assert len(calls) == 2
@@ -74,7 +81,7 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
     bench.evaluate('kl', 0, work_dir, 'target', args)
     assert len(calls) == 2
     # RegDA starts from the KL stage's final checkpoint
-    os.makedirs(tmp_path / 'w' / 'seed0' / 'regda')
+    os.makedirs(tmp_path / 'w' / 'seed0' / 'regda_6500+1000it')
     bench.train_stage('regda', 0, args)
     assert f'load_from={tmp_path / "ckpt.pth"}' in calls[-1]
 
@@ -119,7 +126,7 @@ def test_a_failed_stage_ends_the_benchmark_with_its_name(tmp_path, monkeypatch, 
     with pytest.raises(SystemExit, match=r'error: training kl, seed 0 failed: train\.py exited '
                        r'with 1 .*not marked done'):
         bench.main()
-    assert not (tmp_path / 'seed0' / 'kl' / 'done').exists()
+    assert not (tmp_path / 'seed0' / 'kl_2000it' / 'done').exists()
 
 
 def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch):
@@ -133,13 +140,15 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
     monkeypatch.setattr(bench, 'run', fake_run)
     monkeypatch.setattr(bench, 'final_checkpoint', lambda work_dir: f'{work_dir}/last.pth')
     args = bench.argparse.Namespace(work_dir=str(tmp_path), cfg_options=['a=1'],
-                                    target='target_pose', start='psi')
+                                    target='target_pose', start='psi', pretrain_iters=6500,
+                                    adaptation_iters=1000)
     bench.train_stage('regda', 2, args)
     cmd = calls[-1]
     # the variant's adaptation stages have their own directories, the source-only ones not
-    assert cmd[cmd.index('--work-dir') + 1].endswith('seed2/regda_target_pose_start-psi')
+    assert cmd[cmd.index('--work-dir') + 1].endswith(
+        'seed2/regda_6500+1000it_target_pose_start-psi')
     options = cmd[cmd.index('--cfg-options') + 1:]
-    kl = f'{tmp_path / "seed2" / "kl"}/last.pth'
+    kl = f'{tmp_path / "seed2" / "kl_6500it"}/last.pth'
     assert {'randomness.seed=2', 'train_dataloader.dataset.target.domain=target_pose',
             f'model.backbone.init_cfg.checkpoint={kl}', 'model.neck.init_cfg.prefix=neck.',
             'load_from=None', 'a=1'} <= set(options)
@@ -147,4 +156,22 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
     assert 'train_dataloader.dataset.domain=target_pose' in calls[-1]
     bench.train_stage('kl', 2, args)
     assert not any('domain=' in option for option in calls[-1])  # the source is the source
-    assert calls[-1][calls[-1].index('--work-dir') + 1].endswith('seed2/kl')
+    assert calls[-1][calls[-1].index('--work-dir') + 1].endswith('seed2/kl_6500it')
+
+
+def test_a_budget_rescales_what_the_config_derives_from_its_own():
+    kl = bench.osp.join(bench.CONFIGS, bench.METHODS['kl'][0])
+    regda = bench.osp.join(bench.CONFIGS, bench.METHODS['regda'][0])
+    assert bench.budget_options(kl, 6500) == []  # the config's own budget
+    # the drops at 45/70 and 60/70 of 2000 (1286, 1714), validation and checkpoint at its end
+    assert bench.budget_options(kl, 2000) == [
+        'train_cfg.max_iters=2000', 'train_cfg.val_interval=2000',
+        'default_hooks.checkpoint.interval=2000', 'param_scheduler.0.milestones=[1286,1714]']
+    # the warm-start constant keeps its proportion, 66 of 1000 -> 33 of 500
+    assert bench.budget_options(regda, 500)[-1] == 'custom_hooks.1.grad_scale.max_iters=33'
+    # the main profile's budget reaches the stages and names their directories
+    args = bench.parse_args(['--work-dir', 'w'])
+    assert (args.pretrain_iters, args.adaptation_iters) == (2000, 500)
+    assert bench.stage_dir('regda', 0, args) == bench.osp.join('w', 'seed0', 'regda_2000+500it')
+    args = bench.parse_args(['--profile', 'full', '--adaptation-iters', '1500'])
+    assert (args.pretrain_iters, args.adaptation_iters) == (6500, 1500)

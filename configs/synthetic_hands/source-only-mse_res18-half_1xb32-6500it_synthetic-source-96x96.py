@@ -1,6 +1,6 @@
 # Embedded benchmark, source only with the usual L2 loss (the paper's first row), on the
 # "rendered" source.
-_base_ = ['../_base_/synthetic-hands_supervised_800it.py']
+_base_ = ['../_base_/synthetic-hands_supervised_6500it.py']
 model = dict(
     head=dict(
         type='HeatmapHead',

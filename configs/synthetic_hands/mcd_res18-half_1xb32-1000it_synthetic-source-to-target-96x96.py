@@ -1,6 +1,6 @@
 # Embedded benchmark, MCD (Saito et al., CVPR 2018) for heatmaps: two heads on psi maximise their
 # target discrepancy, psi minimises it. Same start, data, optimisers and iterations as RegDA.
-_base_ = ['../_base_/synthetic-hands_adaptation_300it.py']
+_base_ = ['../_base_/synthetic-hands_adaptation_1000it.py']
 model = dict(type='MCDPoseEstimator')
 # MCD sends psi both heads' full gradient: no warm start of a gradient scale
 custom_hooks = [dict(type='SyncBuffersHook'),

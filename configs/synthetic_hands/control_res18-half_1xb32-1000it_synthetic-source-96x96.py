@@ -2,7 +2,7 @@
 # KL-pretrained psi and f trained on the labeled source alone for the adaptation stage's
 # iterations, with its optimisation (SGD, psi at 0.01, f at 10x, inverse decay). What a method
 # gains over this row is what its target losses bring, not the extra source training.
-_base_ = ['../_base_/synthetic-hands_adaptation_300it.py']
+_base_ = ['../_base_/synthetic-hands_adaptation_1000it.py']
 _sgd = _base_.optim_wrapper.generator.optimizer
 optim_wrapper = dict(
     _delete_=True,
