@@ -101,6 +101,11 @@ def parse_args(argv=None):
                         help='iterations of every adaptation stage and the control (default: '
                         'the profile\'s, main 500, full 1000); the warm-start constant moves '
                         'with it')
+    parser.add_argument('--val-interval', type=positive_int,
+                        help='validate the adaptation stages every N iterations on the target '
+                        'test set (for Fig. 9\'s curves: plot_training_dynamics.py reads them '
+                        'from the stages\' logs); training and the reported final models do '
+                        'not change (default: no validation during training)')
     parser.add_argument('--work-dir', default='work_dirs/synthetic_hands',
                         help='where the stages, the tables and the picture go; the stages '
                         'that train on the source alone are shared by both targets')
@@ -213,9 +218,15 @@ def train_stage(method, seed, args):
     if parent is not None:
         parent_dir = osp.abspath(stage_dir(parent, seed, args))
         options += start_options(final_checkpoint(parent_dir), args.start)
+    validate = parent is not None and getattr(args, 'val_interval', None) is not None
+    if validate:
+        options.append(f'train_cfg.val_interval={args.val_interval}')
+        if args.target != 'target':
+            options.append(f'val_dataloader.dataset.domain={args.target}')
     options += list(args.cfg_options)
     return train_stage_in(config, stage_dir(method, seed, args), options,
-                          run=lambda cmd: run(cmd), name=f'{method}, seed {seed}')
+                          run=lambda cmd: run(cmd), name=f'{method}, seed {seed}',
+                          validate=validate)
 
 
 def evaluate(method, seed, work_dir, domain, args):

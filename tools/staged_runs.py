@@ -66,15 +66,17 @@ def final_checkpoint(work_dir: str) -> Optional[str]:
 
 
 def train_stage(config: str, work_dir: str, options: Sequence[str], run=run_tool,
-                name: str = '') -> str:
-    """Train ``config`` into ``work_dir`` unless a finished run is there; resume a broken one."""
+                name: str = '', validate: bool = False) -> str:
+    """Train ``config`` into ``work_dir`` unless a finished run is there; resume a broken one.
+    Without ``validate`` the run does not validate (``--no-validate``): the stage's result is
+    its final checkpoint, evaluated afterwards."""
     work_dir = osp.abspath(work_dir)
     done = osp.join(work_dir, 'done')
     if osp.isfile(done):
         print(f'[{name or work_dir}] reusing {final_checkpoint(work_dir)}', flush=True)
         return work_dir
-    cmd = [osp.join('tools', 'train.py'), config, '--work-dir', work_dir, '--no-validate',
-           '--cfg-options'] + list(options)
+    cmd = [osp.join('tools', 'train.py'), config, '--work-dir', work_dir] + (
+        [] if validate else ['--no-validate']) + ['--cfg-options'] + list(options)
     if final_checkpoint(work_dir):
         cmd.insert(4, '--resume')  # an interrupted run continues from its last checkpoint
     _run_stage(run, cmd, f'training {name or work_dir}')

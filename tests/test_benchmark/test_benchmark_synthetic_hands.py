@@ -157,6 +157,16 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
     bench.train_stage('kl', 2, args)
     assert not any('domain=' in option for option in calls[-1])  # the source is the source
     assert calls[-1][calls[-1].index('--work-dir') + 1].endswith('seed2/kl_6500it')
+    assert '--no-validate' in calls[-1]
+    # validation for the training dynamics: the adaptation stages only, on the variant's test set
+    args.val_interval = 100
+    bench.train_stage('dd', 2, args)
+    assert '--no-validate' not in calls[-1]
+    assert {'train_cfg.val_interval=100', 'val_dataloader.dataset.domain=target_pose'} <= set(
+        calls[-1])
+    bench.train_stage('kl', 3, args)
+    assert calls[-1][calls[-1].index('--work-dir') + 1].endswith('seed3/kl_6500it')
+    assert '--no-validate' in calls[-1]
 
 
 def test_a_budget_rescales_what_the_config_derives_from_its_own():
