@@ -243,7 +243,7 @@ def seeds_of(method, results):
     return sorted(seed for m, seed, domain in results if m == method and domain == 'target')
 
 
-def format_table(results, methods, target='target', budget=''):
+def format_table(results, methods, target='target', note=''):
     """The paper's table: PCK by part on the target, plus the average on the source."""
     header = f'| Method | {" | ".join(PARTS)} | Avg on source | seeds |'
     lines = [header, '|' + '---|' * (len(PARTS) + 3)]
@@ -256,9 +256,9 @@ def format_table(results, methods, target='target', budget=''):
                     [results[(method, seed, domain)][part] for seed in seeds], digits=1))
         lines.append(f'| {METHODS[method][1]} | ' + ' | '.join(cells) +
                      f' | {", ".join(map(str, seeds))} |')
-    note = (f'PCK@0.05 on the {target} test set (500 images), final models{budget}; mean ± '
-            'sample std over the seeds where there are several')
-    return '\n'.join(lines) + f'\n\n{note}\n'
+    caption = (f'PCK@0.05 on the {target} test set (500 images), final models{note}; mean ± '
+               'sample std over the seeds where there are several')
+    return '\n'.join(lines) + f'\n\n{caption}\n'
 
 
 def format_gains(results, methods):
@@ -339,7 +339,10 @@ def run_benchmark(args):
     prepare_data(args.target)
     results = {}
     methods = list(dict.fromkeys(m for _, group in args.rows for m in group))
+    # the run's tables and pictures are named like its stages: target, budget, start
     budget = f'{args.pretrain_iters}+{args.adaptation_iters}it'
+    if args.start != 'psi+f':
+        budget += '_start-psi'
     for group_seeds, group in args.rows:
         for seed in group_seeds:
             work_dirs = {}
@@ -355,6 +358,8 @@ def run_benchmark(args):
                 print(f'target predictions before/after adaptation: {picture}')
     note = (f'; source only trained for {args.pretrain_iters} iterations, every adaptation row '
             f'and the control for {args.adaptation_iters} from it')
+    if args.start != 'psi+f':
+        note += ', adapted from psi alone (f and f\' new)'
     if args.pretrain_iters < PROFILES['full']['budget'][0]:
         note += (' (a source-only model short of converged, as the main command can afford: '
                  'the full profile\'s tables are the benchmark\'s result)')

@@ -185,3 +185,21 @@ def test_a_budget_rescales_what_the_config_derives_from_its_own():
     assert bench.stage_dir('regda', 0, args) == bench.osp.join('w', 'seed0', 'regda_2000+500it')
     args = bench.parse_args(['--profile', 'full', '--adaptation-iters', '1500'])
     assert (args.pretrain_iters, args.adaptation_iters) == (6500, 1500)
+
+
+def test_a_run_names_its_table_by_target_budget_and_start(tmp_path, monkeypatch):
+    written = {}
+    monkeypatch.setattr(bench, 'prepare_data', lambda target: None)
+    monkeypatch.setattr(bench, 'train_stage', lambda method, seed, args: str(tmp_path / method))
+    monkeypatch.setattr(bench, 'evaluate', lambda *a: dict(MCP=1., PIP=1., DIP=1., Fingertip=1.,
+                                                           Avg=1.))
+    monkeypatch.setattr(bench, 'write_table',
+                        lambda table, work_dir, name: written.update({name: table}))
+    bench.run_benchmark(bench.parse_args(['--work-dir', str(tmp_path), '--methods', 'control',
+                                          '--start', 'psi', '--target', 'target_pose']))
+    bench.run_benchmark(bench.parse_args(['--work-dir', str(tmp_path), '--methods', 'control']))
+    assert set(written) == {'results_target_pose_2000+500it_start-psi.md',
+                            'results_target_2000+500it.md'}
+    caption = written['results_target_pose_2000+500it_start-psi.md']
+    assert "adapted from psi alone (f and f' new)" in caption
+    assert 'short of converged' in caption
