@@ -19,6 +19,8 @@ directory.
     python tools/benchmark_synthetic_hands.py --target target_pose  # the pose-shift variant
 """
 import argparse
+import contextlib
+import io
 import os.path as osp
 import sys
 import warnings
@@ -308,8 +310,10 @@ def draw_before_after(work_dirs, out_file, num_images, target):
     models = [(osp.join(CONFIGS, METHODS[m][0]), final_checkpoint(work_dirs[m])) for m in methods]
     dataset = Config.fromfile(models[0][0]).test_dataloader.dataset  # the target test set
     dataset.domain = target
-    image = render_side_by_side(models, [METHODS[m][1] for m in methods], dataset, num_images,
-                                show_gt=True)
+    # pycocotools and the checkpoint loader print as they go: the console shows the result
+    with contextlib.redirect_stdout(io.StringIO()):
+        image = render_side_by_side(models, [METHODS[m][1] for m in methods], dataset,
+                                    num_images, show_gt=True)
     with atomic_output(out_file) as tmp:
         cv2.imwrite(tmp, image)
 

@@ -33,6 +33,17 @@ PROGRESS = re.compile(r'Iter\((train|val|test)\)|Epoch\(|Load(s)? checkpoint|Sav
                       r'Auto resumed|resumed epoch|Traceback|Error|error:')
 #: How much of a failed run's output the console shows.
 FAILURE_TAIL = 40
+#: The longest progress line shown whole; a longer one keeps its start (the iteration, the
+#: learning rates, the time) and its end (the last losses).
+PROGRESS_WIDTH = 240
+
+
+def shorten(line: str, width: int = PROGRESS_WIDTH) -> str:
+    line = line.rstrip()
+    if len(line) <= width:
+        return line
+    head = (width - 5) * 2 // 3
+    return line[:head] + ' ... ' + line[-(width - 5 - head):]
 
 
 def run_tool(cmd: List[str]) -> None:
@@ -49,7 +60,7 @@ def run_tool(cmd: List[str]) -> None:
         for line in proc.stdout:
             tail.append(line)
             if PROGRESS.search(line):
-                print('    ' + line.rstrip()[-220:], flush=True)
+                print('    ' + shorten(line), flush=True)
     if proc.returncode != 0:
         print(''.join(['    ' + line for line in tail]), end='', flush=True)
         raise subprocess.CalledProcessError(proc.returncode, cmd)
