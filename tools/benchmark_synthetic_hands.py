@@ -72,10 +72,11 @@ PROFILES = dict(
 )
 
 RUN_TIME = """\
-time on 2 CPU cores (measured, docs/results.md): the main profile about 20 minutes from
-scratch; the full profile about 60 minutes per seed for its 3-seed rows. Finished stages are
-reused: an interrupted run continues where it stopped, and runs of one budget share their
-stages."""
+time on 2 CPU cores (docs/results.md): the main profile 17 minutes from scratch (measured);
+the full profile about 55 minutes per seed for its 3-seed rows (its stages' measured times:
+source only 26, control 4, RegDA 8, DANN 5, DD 8, evaluations), plus about 75 for the one-seed
+rows (MSE and the oracle are 6500-iteration trainings). Finished stages are reused: an
+interrupted run continues where it stopped, and runs of one budget share their stages."""
 
 
 def parse_args(argv=None):

@@ -111,7 +111,7 @@ def test_help_shows_defaults_and_run_time(capsys):
         bench.parse_args(['--help'])
     help_text = ' '.join(capsys.readouterr().out.split())
     assert '(default: main)' in help_text and '(default: 8)' in help_text
-    assert 'about 20 minutes from scratch' in help_text
+    assert 'the main profile 17 minutes from scratch' in help_text
 
 
 def test_a_failed_stage_ends_the_benchmark_with_its_name(tmp_path, monkeypatch, capsys):
