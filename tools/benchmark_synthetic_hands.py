@@ -94,7 +94,7 @@ def parse_args(argv=None):
     parser.add_argument('--target', choices=TARGETS, default='target',
                         help='the target domain: the primary "real" appearance, or the '
                         'variant that also shifts pose and viewpoint')
-    parser.add_argument('--start', choices=('psi+f', 'psi'), default='psi+f',
+    parser.add_argument('--start', choices=('psi', 'psi+f'), default='psi',
                         help='what the adaptation rows take from the source-only model: psi '
                         'and f, or psi alone with f (and f\') new')
     parser.add_argument('--pretrain-iters', type=positive_int,
@@ -198,7 +198,7 @@ def budget_options(config, iterations):
 
 
 def stage_dir(method, seed, args):
-    """``<work dir>/seed<seed>/<method>_<budget>[_<target>][_start-psi]``, the budget being
+    """``<work dir>/seed<seed>/<method>_<budget>[_<target>][_start-psi+f]``, the budget being
     ``<P>it`` for a stage trained from scratch and ``<P>+<N>it`` for one adapted (N iterations)
     from it: a stage that trains on the source alone (source only, the control) is the same for
     both targets."""
@@ -208,8 +208,8 @@ def stage_dir(method, seed, args):
         name = f'{method}_{args.pretrain_iters}+{args.adaptation_iters}it'
     if trains_on != 'source' and args.target != 'target':
         name += f'_{args.target}'
-    if parent is not None and args.start != 'psi+f':
-        name += '_start-psi'
+    if parent is not None and args.start != 'psi':
+        name += '_start-psi+f'
     return osp.join(args.work_dir, f'seed{seed}', name)
 
 
@@ -346,8 +346,8 @@ def run_benchmark(args):
     methods = list(dict.fromkeys(m for _, group in args.rows for m in group))
     # the run's tables and pictures are named like its stages: target, budget, start
     budget = f'{args.pretrain_iters}+{args.adaptation_iters}it'
-    if args.start != 'psi+f':
-        budget += '_start-psi'
+    if args.start != 'psi':
+        budget += '_start-psi+f'
     for group_seeds, group in args.rows:
         for seed in group_seeds:
             work_dirs = {}
@@ -363,8 +363,8 @@ def run_benchmark(args):
                 print(f'target predictions before/after adaptation: {picture}')
     note = (f'; source only trained for {args.pretrain_iters} iterations, every adaptation row '
             f'and the control for {args.adaptation_iters} from it')
-    if args.start != 'psi+f':
-        note += ', adapted from psi alone (f and f\' new)'
+    note += (', adapted from psi alone (f and f\' new), as the paper' if args.start == 'psi' else
+             ', adapted from psi and f')
     if args.pretrain_iters < PROFILES['full']['budget'][0]:
         note += (' (a source-only model short of converged, as the main command can afford: '
                  'the full profile\'s tables are the benchmark\'s result)')

@@ -69,7 +69,7 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
 
     monkeypatch.setattr(bench, 'run', fake_run)
     args = bench.argparse.Namespace(work_dir=str(tmp_path / 'w'), cfg_options=[],
-                                    target='target', start='psi+f', pretrain_iters=6500,
+                                    target='target', start='psi', pretrain_iters=6500,
                                     adaptation_iters=1000)
     import os
     os.makedirs(tmp_path / 'w' / 'seed0' / 'kl_6500it')
@@ -80,8 +80,13 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
     bench.train_stage('kl', 0, args)
     bench.evaluate('kl', 0, work_dir, 'target', args)
     assert len(calls) == 2
-    # RegDA starts from the KL stage's final checkpoint
+    # RegDA starts from the KL stage's final checkpoint: psi from it (the default, the paper's)
     os.makedirs(tmp_path / 'w' / 'seed0' / 'regda_6500+1000it')
+    bench.train_stage('regda', 0, args)
+    assert f'model.backbone.init_cfg.checkpoint={tmp_path / "ckpt.pth"}' in calls[-1]
+    assert 'load_from=None' in calls[-1]
+    args.start = 'psi+f'  # or psi and f
+    os.makedirs(tmp_path / 'w' / 'seed0' / 'regda_6500+1000it_start-psi+f')
     bench.train_stage('regda', 0, args)
     assert f'load_from={tmp_path / "ckpt.pth"}' in calls[-1]
 
@@ -144,9 +149,11 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
                                     adaptation_iters=1000)
     bench.train_stage('regda', 2, args)
     cmd = calls[-1]
-    # the variant's adaptation stages have their own directories, the source-only ones not
-    assert cmd[cmd.index('--work-dir') + 1].endswith(
-        'seed2/regda_6500+1000it_target_pose_start-psi')
+    # the variant's adaptation stages have their own directories, the source-only ones not;
+    # the paper's start (psi alone) is the default, the other one is named
+    assert cmd[cmd.index('--work-dir') + 1].endswith('seed2/regda_6500+1000it_target_pose')
+    assert bench.stage_dir('regda', 2, bench.argparse.Namespace(**dict(
+        vars(args), start='psi+f'))).endswith('seed2/regda_6500+1000it_target_pose_start-psi+f')
     options = cmd[cmd.index('--cfg-options') + 1:]
     kl = f'{tmp_path / "seed2" / "kl_6500it"}/last.pth'
     assert {'randomness.seed=2', 'train_dataloader.dataset.target.domain=target_pose',
@@ -196,10 +203,12 @@ def test_a_run_names_its_table_by_target_budget_and_start(tmp_path, monkeypatch)
     monkeypatch.setattr(bench, 'write_table',
                         lambda table, work_dir, name: written.update({name: table}))
     bench.run_benchmark(bench.parse_args(['--work-dir', str(tmp_path), '--methods', 'control',
-                                          '--start', 'psi', '--target', 'target_pose']))
+                                          '--start', 'psi+f', '--target', 'target_pose']))
     bench.run_benchmark(bench.parse_args(['--work-dir', str(tmp_path), '--methods', 'control']))
-    assert set(written) == {'results_target_pose_2000+500it_start-psi.md',
+    assert set(written) == {'results_target_pose_2000+500it_start-psi+f.md',
                             'results_target_2000+500it.md'}
-    caption = written['results_target_pose_2000+500it_start-psi.md']
-    assert "adapted from psi alone (f and f' new)" in caption
+    caption = written['results_target_pose_2000+500it_start-psi+f.md']
+    assert 'adapted from psi and f' in caption
+    assert "adapted from psi alone (f and f' new), as the paper" in written[
+        'results_target_2000+500it.md']
     assert 'short of converged' in caption
