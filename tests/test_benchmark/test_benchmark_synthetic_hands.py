@@ -189,7 +189,8 @@ def test_a_budget_rescales_what_the_config_derives_from_its_own():
     # the main profile's budget reaches the stages and names their directories
     args = bench.parse_args(['--work-dir', 'w'])
     assert (args.pretrain_iters, args.adaptation_iters) == (2000, 500)
-    assert bench.stage_dir('regda', 0, args) == bench.osp.join('w', 'seed0', 'regda_2000+500it')
+    assert bench.stage_dir('regda', 0, args) == bench.osp.join('w', 'seed0',
+                                                            'regda_2000+500it_start-psi+f')
     args = bench.parse_args(['--profile', 'full', '--adaptation-iters', '1500'])
     assert (args.pretrain_iters, args.adaptation_iters) == (6500, 1500)
 
@@ -203,12 +204,17 @@ def test_a_run_names_its_table_by_target_budget_and_start(tmp_path, monkeypatch)
     monkeypatch.setattr(bench, 'write_table',
                         lambda table, work_dir, name: written.update({name: table}))
     bench.run_benchmark(bench.parse_args(['--work-dir', str(tmp_path), '--methods', 'control',
-                                          '--start', 'psi+f', '--target', 'target_pose']))
+                                          '--start', 'psi', '--target', 'target_pose']))
     bench.run_benchmark(bench.parse_args(['--work-dir', str(tmp_path), '--methods', 'control']))
-    assert set(written) == {'results_target_pose_2000+500it_start-psi+f.md',
-                            'results_target_2000+500it.md'}
-    caption = written['results_target_pose_2000+500it_start-psi+f.md']
-    assert 'adapted from psi and f' in caption
+    bench.run_benchmark(bench.parse_args(['--work-dir', str(tmp_path), '--methods', 'control',
+                                          '--profile', 'full']))
+    # the main profile starts from psi and f, the full one from psi alone (the paper's start)
+    assert set(written) == {'results_target_pose_2000+500it.md',
+                            'results_target_2000+500it_start-psi+f.md',
+                            'results_target_6500+1000it.md'}
     assert "adapted from psi alone (f and f' new), as the paper" in written[
-        'results_target_2000+500it.md']
+        'results_target_6500+1000it.md']
+    assert 'short of converged' not in written['results_target_6500+1000it.md']
+    caption = written['results_target_2000+500it_start-psi+f.md']
+    assert 'adapted from psi and f' in caption
     assert 'short of converged' in caption
