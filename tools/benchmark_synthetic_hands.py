@@ -76,7 +76,7 @@ PROFILES = dict(
 RUN_TIME = """\
 time on 2 CPU cores (docs/results.md): the main profile 17 minutes from scratch (measured);
 the full profile about 55 minutes per seed for its 3-seed rows (its stages' measured times:
-source only 26, control 4, RegDA 8, DANN 5, DD 8, evaluations), plus about 75 for the one-seed
+source only 26, control 4, RegDA 8; DANN and DD estimated at 5 and 8), plus about 75 for the one-seed
 rows (MSE and the oracle are 6500-iteration trainings). Finished stages are reused: an
 interrupted run continues where it stopped, and runs of one budget share their stages."""
 
@@ -85,9 +85,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], epilog=RUN_TIME,
                                      formatter_class=HelpFormatter)
     parser.add_argument('--profile', choices=list(PROFILES), default='main',
-                        help='which rows, with which seeds: main (source only, control, '
-                        'RegDA, oracle; one seed) or full (3 seeds for source only, control, '
-                        'DANN, DD and RegDA; one for the others)')
+                        help='which rows, with which seeds, budget and start: main (source '
+                        'only, control, RegDA; one seed) or full (3 seeds for source only, '
+                        'control, DANN, DD and RegDA; one for the others)')
     parser.add_argument('--seeds', type=seed, nargs='+',
                         help='training seeds, distinct, in [0, 2**31), for every row (default: '
                         'the profile\'s; the benchmark data itself is fixed)')
@@ -116,7 +116,9 @@ def parse_args(argv=None):
                         help='where the stages, the tables and the picture go; the stages '
                         'that train on the source alone are shared by both targets')
     parser.add_argument('--cfg-options', nargs='*', type=cfg_option, default=[],
-                        help='key=value, passed to every training (e.g. train_cfg.max_iters=10)')
+                        help='key=value, passed to every training (e.g. '
+                        'train_dataloader.batch_size=16; budgets: --pretrain-iters and '
+                        '--adaptation-iters, which also name the stages)')
     parser.add_argument('--num-images', type=positive_int, default=8,
                         help='target images in the before/after picture')
     args = parser.parse_args(argv)
@@ -201,20 +203,26 @@ def budget_options(config, iterations):
     return options
 
 
+def run_name(args):
+    """``<P>+<N>it[_start-psi+f]``: the budget and, when it is not the paper's, the start of a
+    run's adaptation stages, in their directories' names and in its tables' and pictures'."""
+    return f'{args.pretrain_iters}+{args.adaptation_iters}it' + (
+        '' if args.start == 'psi' else '_start-psi+f')
+
+
 def stage_dir(method, seed, args):
-    """``<work dir>/seed<seed>/<method>_<budget>[_<target>][_start-psi+f]``, the budget being
-    ``<P>it`` for a stage trained from scratch and ``<P>+<N>it`` for one adapted (N iterations)
-    from it: a stage that trains on the source alone (source only, the control) is the same for
-    both targets."""
+    """``<work dir>/seed<seed>/<method>_<P>it`` for a stage trained from scratch (P
+    iterations), ``<work dir>/seed<seed>/<method>_<run name>[ with _<target> before the start]``
+    for one adapted from it: a stage that trains on the source alone (source only, the control)
+    is the same for both targets."""
     _, _, parent, trains_on = METHODS[method]
-    name = f'{method}_{args.pretrain_iters}it'
-    if parent is not None:
-        name = f'{method}_{args.pretrain_iters}+{args.adaptation_iters}it'
+    if parent is None:
+        return osp.join(args.work_dir, f'seed{seed}', f'{method}_{args.pretrain_iters}it')
+    budget, _, start = run_name(args).partition('_')
+    name = f'{method}_{budget}'
     if trains_on != 'source' and args.target != 'target':
         name += f'_{args.target}'
-    if parent is not None and args.start != 'psi':
-        name += '_start-psi+f'
-    return osp.join(args.work_dir, f'seed{seed}', name)
+    return osp.join(args.work_dir, f'seed{seed}', name + (f'_{start}' if start else ''))
 
 
 def train_stage(method, seed, args):
@@ -225,7 +233,7 @@ def train_stage(method, seed, args):
     if parent is not None:
         parent_dir = osp.abspath(stage_dir(parent, seed, args))
         options += start_options(final_checkpoint(parent_dir), args.start)
-    validate = parent is not None and getattr(args, 'val_interval', None) is not None
+    validate = parent is not None and args.val_interval is not None
     if validate:
         options.append(f'train_cfg.val_interval={args.val_interval}')
         if args.target != 'target':
@@ -348,10 +356,7 @@ def run_benchmark(args):
     prepare_data(args.target)
     results = {}
     methods = list(dict.fromkeys(m for _, group in args.rows for m in group))
-    # the run's tables and pictures are named like its stages: target, budget, start
-    budget = f'{args.pretrain_iters}+{args.adaptation_iters}it'
-    if args.start != 'psi':
-        budget += '_start-psi+f'
+    budget = run_name(args)
     for group_seeds, group in args.rows:
         for seed in group_seeds:
             work_dirs = {}

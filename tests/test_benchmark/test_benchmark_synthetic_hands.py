@@ -70,7 +70,7 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, 'run', fake_run)
     args = bench.argparse.Namespace(work_dir=str(tmp_path / 'w'), cfg_options=[],
                                     target='target', start='psi', pretrain_iters=6500,
-                                    adaptation_iters=1000)
+                                    adaptation_iters=1000, val_interval=None)
     import os
     os.makedirs(tmp_path / 'w' / 'seed0' / 'kl_6500it')
     work_dir = bench.train_stage('kl', 0, args)
@@ -146,7 +146,7 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
     monkeypatch.setattr(bench, 'final_checkpoint', lambda work_dir: f'{work_dir}/last.pth')
     args = bench.argparse.Namespace(work_dir=str(tmp_path), cfg_options=['a=1'],
                                     target='target_pose', start='psi', pretrain_iters=6500,
-                                    adaptation_iters=1000)
+                                    adaptation_iters=1000, val_interval=None)
     bench.train_stage('regda', 2, args)
     cmd = calls[-1]
     # the variant's adaptation stages have their own directories, the source-only ones not;

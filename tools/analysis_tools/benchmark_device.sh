@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The device benchmark, once, on a GPU machine: ResNet-101 at 256x256, batch 32 + 32, source
-# only and RegDA, float32 / float16 / bfloat16, channels-last and NCHW (about 3 minutes on one
-# recent GPU). Figures go to the console and to ${OUT:-.}/benchmark_device.json.
+# only and RegDA, float32 / float16 / bfloat16, channels-last and NCHW (iteration counts sized
+# for a 5-minute device run; not yet timed on a GPU). Figures go to the console and to
+# ${OUT:-.}/benchmark_device.json.
 #
 #   bash tools/analysis_tools/benchmark_device.sh                  # on the GPU
 #   bash tools/analysis_tools/benchmark_device.sh --device cpu --depth 18 --input-size 64 \
