@@ -29,7 +29,6 @@ is an option (all three: ``--reference`` on the command line):
   least this fraction of its crop, so that a crop rarely shows two hands.
 """
 import os.path as osp
-import pickle
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -38,6 +37,7 @@ from ..keypoint_coco_dataset import RHD_TO_SHARED_ORDER
 from ..transforms.square_crop import reference_square_box
 from .coco_writer import (HAND21, CocoBuilder, ConversionError, finish, read_array, reading,
                           require_image, visible_box)
+from .safe_pickle import load_pickle
 
 SPLITS = {'train': 'training', 'test': 'evaluation'}
 IMAGE_SIZE = 320
@@ -48,9 +48,10 @@ REFERENCE_CROP_PADDING = 1.5
 
 def load_rhd_annotations(ann_file: str) -> dict:
     """The ``{sample id: record}`` dict of an RHD pickle (written by Python 2: numpy arrays in
-    it need ``encoding='latin1'``)."""
-    with open(ann_file, 'rb') as f, reading(ann_file, 'a pickle'):
-        annotations = pickle.load(f, encoding='latin1')
+    it need ``encoding='latin1'``), read by the restricted unpickler: a crafted file that names
+    anything but numpy arrays and plain containers is refused before it runs."""
+    with reading(ann_file, 'a pickle'):
+        annotations = load_pickle(ann_file, encoding='latin1')
     if not isinstance(annotations, dict):
         raise ConversionError(f'{ann_file}: expected a dict {{sample id: record}}, got '
                               f'{type(annotations).__name__}')

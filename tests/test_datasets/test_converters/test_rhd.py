@@ -244,3 +244,55 @@ def test_a_truncated_pickle_ends_with_the_clean_error(rhd_root, tmp_path):
     with pytest.raises(SystemExit, match=r'anno_training\.pickle: cannot be read as a pickle '
                        r'.*\(no json file was written\)'):
         run_converter_tool('rhd2coco', '--root', rhd_root, '--out-dir', out)
+
+
+class WritesMarker:
+    """What a crafted pickle holds: unpickling it calls ``os.system`` to create a file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}', )
+
+
+@pytest.mark.parametrize('protocol', [2, pickle.DEFAULT_PROTOCOL])
+def test_a_crafted_pickle_is_refused_before_it_runs(rhd_root, tmp_path, protocol):
+    ann_file = rhd_root / 'training' / 'anno_training.pickle'
+    marker = tmp_path / 'ran'
+    samples = pickle.loads(ann_file.read_bytes())
+    samples[0]['K'] = WritesMarker(marker)  # hidden in a record, as an attacker would
+    ann_file.write_bytes(pickle.dumps(samples, protocol=protocol))
+    out = tmp_path / 'out'
+    message = assert_fails_cleanly(
+        lambda: convert_rhd(str(rhd_root), str(out)), out, 'rhd_test.json', 'rhd_train.json',
+        f'{ann_file}: refused: the pickle names the global `posix.system`', 'nothing in it was run')
+    assert not marker.exists() and 'truncated' not in message
+    with pytest.raises(SystemExit, match=r'anno_training\.pickle: refused: .*`posix\.system`.*'
+                       r'\(no json file was written\)'):
+        run_converter_tool('rhd2coco', '--root', rhd_root, '--out-dir', out)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('protocol', [2, pickle.DEFAULT_PROTOCOL, 5, 'python2 names'])
+def test_genuine_pickles_still_load(tmp_path, protocol):
+    """RHD's pickles: dicts of numpy arrays (float32 and float64, as RHD's), numpy scalars and
+    sets; in numpy 1's module names (``numpy.core``, as Python 2 wrote RHD's files) too."""
+    from mmpose_regda.datasets.converters.rhd import load_rhd_annotations
+    samples = {i: {'uv_vis': np.full((42, 3), i, np.float32), 'xyz': np.zeros((42, 3)),
+                   'K': np.eye(3), 'scale': np.float32(0.5), 'tags': {'a', 'b'}}
+               for i in range(3)}
+    if protocol == 'python2 names':
+        data = pickle.dumps(samples, protocol=2).replace(b'numpy._core.', b'numpy.core.')
+        assert b'numpy.core.multiarray\n_reconstruct' in data
+    else:
+        data = pickle.dumps(samples, protocol=protocol)
+    (tmp_path / 'anno.pickle').write_bytes(data)
+    loaded = load_rhd_annotations(str(tmp_path / 'anno.pickle'))
+    assert sorted(loaded) == [0, 1, 2] and loaded[2]['tags'] == {'a', 'b'}
+    for i, record in loaded.items():
+        assert record['uv_vis'].dtype == np.float32
+        np.testing.assert_array_equal(record['uv_vis'], samples[i]['uv_vis'])
+        np.testing.assert_array_equal(record['K'], np.eye(3))
+        assert record['scale'] == np.float32(0.5)
