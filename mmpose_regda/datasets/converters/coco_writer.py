@@ -110,6 +110,8 @@ def check_array(value, shapes: Union[Shape, Sequence[Shape]], where: str,
         raise ConversionError(f'{where} has shape {array.shape}; expected '
                               f'{_shapes(shapes, meaning)}')
     if not np.all(np.isfinite(array)):
+        if array.ndim == 0:  # one number: say which
+            raise ConversionError(f'{where} is {array.item()}; expected a finite number')
         raise ConversionError(f'{where} holds NaN or infinite values')
     return array
 

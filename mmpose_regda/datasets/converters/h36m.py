@@ -28,7 +28,9 @@ left out (the default 5 takes 50 fps to 10 fps, keeping the frames ``preprocess_
 extracts at its default rate). Subjects S1, S5, S6, S7, S8 train and S9, S11 test; other
 subjects are left out. ``preprocess_h36m.py`` writes one ``.npz`` per split: give both at once,
 as both outputs are (re)written by every run. Image ids count the records of all files from 1.
-Outputs ``h36m_train.json`` and ``h36m_test.json``.
+Outputs ``h36m_train.json`` and ``h36m_test.json``. Refused, with the file and record: a
+``root`` that is not a folder, a ``scale`` that is not a positive finite number, and an array of
+pickled objects in the ``.npz`` (numpy never unpickles them: that could run code).
 
 ``box='keypoints'`` writes the tight box of the visible keypoints instead of the person box,
 the box the reference implementation crops around (1.5 times its longer side).
@@ -58,7 +60,16 @@ def load_h36m_npz(ann_file: str) -> Tuple[np.ndarray, dict]:
             if field not in npz.files:
                 raise ConversionError(f'{ann_file}: field `{field}` is missing (found '
                                       f'{sorted(npz.files)})')
-            arrays[field] = npz[field]
+            try:
+                arrays[field] = npz[field]
+            except ValueError as e:
+                if 'allow_pickle' not in str(e):
+                    raise
+                # numpy refuses to unpickle object arrays: a pickle can run code when loaded
+                raise ConversionError(
+                    f'{ann_file}: field `{field}` is an array of pickled Python objects, which '
+                    'is never loaded (unpickling can run code); expected numbers or strings, as '
+                    "mmpose's preprocess_h36m.py writes") from None
     num = np.shape(arrays['imgname'])[0] if np.ndim(arrays['imgname']) else 0
     for field, array in arrays.items():
         if np.ndim(array) == 0 or len(array) != num:
@@ -116,6 +127,10 @@ def convert_h36m(ann_file: Union[str, Sequence[str]],
     """
     if box not in ('person', 'keypoints'):
         raise ConversionError(f"Human3.6M: box must be 'person' or 'keypoints', got {box!r}")
+    if not osp.isdir(root):
+        # frames are looked for under it; without it every size would be the camera's guess
+        raise ConversionError(f'Human3.6M: root {root} is not a folder; expected the dataset '
+                              'root holding the frames (directly or under images/)')
     split_of = {**{s: 'h36m_train.json' for s in train_subjects},
                 **{s: 'h36m_test.json' for s in test_subjects}}
     builders = {name: CocoBuilder(BODY16, f'Human3.6M {split} ({", ".join(subjects)}), every '
@@ -132,6 +147,9 @@ def convert_h36m(ann_file: Union[str, Sequence[str]],
             center = check_array(arrays['center'][i], (2, ), f'{where}: field `center`', 'x, y')
             scale = check_array(arrays['scale'][i], (), f'{where}: field `scale`',
                                 'box side / 200')
+            if scale <= 0:
+                raise ConversionError(f'{where}: field `scale` is {float(scale):g}; expected a '
+                                      'positive number (the person box side / 200 px)')
             part = check_array(arrays['part'][i], [(17, 3), (24, 3)], f'{where}: field `part`',
                                'x, y, visible of H36M\'s 17 joints or SPIN\'s 24')
             subject, file_name, frame, width, height = locate_frame(root, imgname, where,

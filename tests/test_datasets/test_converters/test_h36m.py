@@ -150,6 +150,14 @@ def test_real_samples(pose_samples, tmp_path):
     (lambda arrays: arrays.pop('scale'), 'field `scale` is missing', ''),
     (lambda arrays: arrays.update(scale=arrays['scale'][:3]), 'field `scale` has shape (3,)',
      'expected one entry per image (6 in `imgname`)'),
+    (lambda arrays: arrays['scale'].__setitem__(1, -1.5), f'record 1 ({NAMES[1]}): field `scale`'
+     ' is -1.5; expected a positive number (the person box side / 200 px)', ''),
+    (lambda arrays: arrays['scale'].__setitem__(4, 0), f'record 4 ({NAMES[4]}): field `scale` '
+     'is 0; expected a positive number', ''),
+    (lambda arrays: arrays['scale'].__setitem__(2, np.inf), f'record 2 ({NAMES[2]}): field '
+     '`scale` is inf; expected a finite number', ''),
+    (lambda arrays: arrays['scale'].__setitem__(0, np.nan), f'record 0 ({NAMES[0]}): field '
+     '`scale` is nan; expected a finite number', ''),
 ])
 def test_malformed_record_writes_nothing(h36m_root, tmp_path, edit, where, message):
     ann_file = h36m_root / 'h36m.npz'
@@ -172,3 +180,42 @@ def test_a_truncated_npz_ends_with_the_clean_error(h36m_root, tmp_path):
     with pytest.raises(SystemExit, match=r'h36m\.npz: cannot be read as an \.npz archive'):
         run_converter_tool('h36m2coco', '--ann-file', ann_file, '--root', h36m_root,
                            '--out-dir', out)
+
+
+def test_a_root_that_does_not_exist_is_named(h36m_root, tmp_path):
+    """Frames are looked for under the root: a wrong one would silently give every frame its
+    camera's size."""
+    missing, out = tmp_path / 'no_such_root', tmp_path / 'out'
+    assert_fails_cleanly(lambda: convert_h36m(str(h36m_root / 'h36m.npz'), str(missing),
+                                              str(out)), out, 'h36m_test.json', 'h36m_train.json',
+                         f'Human3.6M: root {missing} is not a folder; expected the dataset root '
+                         'holding the frames')
+    with pytest.raises(SystemExit, match=r'no_such_root is not a folder.*\(no json file was '
+                       r'written\)'):
+        run_converter_tool('h36m2coco', '--ann-file', h36m_root / 'h36m.npz', '--root', missing,
+                           '--out-dir', out)
+
+
+class WritesMarker:
+    """A crafted object: unpickling it calls ``os.system`` to create a file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_an_npz_of_pickled_objects_is_refused_before_it_runs(h36m_root, tmp_path):
+    ann_file, marker = h36m_root / 'h36m.npz', tmp_path / 'ran'
+    with np.load(ann_file) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays['imgname'] = np.array([WritesMarker(marker)] * len(NAMES), dtype=object)
+    np.savez(ann_file, **arrays)  # numpy pickles object arrays into the archive
+    out = tmp_path / 'out'
+    assert_fails_cleanly(lambda: convert_h36m(str(ann_file), str(h36m_root), str(out)), out,
+                         'h36m_test.json', 'h36m_train.json',
+                         f'{ann_file}: field `imgname` is an array of pickled Python objects, '
+                         'which is never loaded')
+    assert not marker.exists()
