@@ -33,7 +33,7 @@ class TinyBackbone(nn.Module):
 
 def tiny_regda_cfg(**overrides):
     head = dict(type='KLHeatmapHead', in_channels=8, out_channels=NUM_KEYPOINTS,
-                conv_out_channels=(8, ), conv_kernel_sizes=(3, ),
+                deconv_out_channels=None, conv_out_channels=(8, ), conv_kernel_sizes=(3, ),
                 decoder=dict(type='MSRAHeatmap', input_size=(INPUT_SIZE, INPUT_SIZE),
                              heatmap_size=(HEATMAP_SIZE, HEATMAP_SIZE), sigma=1))
     cfg = dict(
@@ -76,7 +76,7 @@ def build_optim_wrapper(model, lr=0.1, momentum=0., weight_decay=0., **options):
            for part in model.optim_parts()}))
 
 
-def make_samples(batch_size, generator, labeled=True):
+def make_samples(batch_size, generator, labeled=True, heatmap_size=HEATMAP_SIZE):
     """Random images and (if labeled) random Gaussian heatmap labels."""
     inputs, samples = [], []
     for _ in range(batch_size):
@@ -86,13 +86,13 @@ def make_samples(batch_size, generator, labeled=True):
             input_size=(INPUT_SIZE, INPUT_SIZE), input_center=np.array([16., 16.]),
             input_scale=np.array([32., 32.]), flip_indices=list(range(NUM_KEYPOINTS))))
         if labeled:
-            centers = torch.randint(0, HEATMAP_SIZE, (NUM_KEYPOINTS, 2), generator=generator)
-            ys, xs = torch.meshgrid(torch.arange(HEATMAP_SIZE), torch.arange(HEATMAP_SIZE),
+            centers = torch.randint(0, heatmap_size, (NUM_KEYPOINTS, 2), generator=generator)
+            ys, xs = torch.meshgrid(torch.arange(heatmap_size), torch.arange(heatmap_size),
                                     indexing='ij')
             heatmaps = torch.exp(-((xs - centers[:, :1, None])**2 +
                                    (ys - centers[:, 1:, None])**2) / 2.).float()
             weights = (torch.rand(1, NUM_KEYPOINTS, generator=generator) > 0.2).float()
-            keypoints = centers[None].float() * (INPUT_SIZE / HEATMAP_SIZE)
+            keypoints = centers[None].float() * (INPUT_SIZE / heatmap_size)
             sample.gt_fields = PixelData(heatmaps=heatmaps)
             sample.gt_instance_labels = InstanceData(keypoint_weights=weights)
             sample.gt_instances = InstanceData(keypoints=keypoints.numpy(),
@@ -103,10 +103,10 @@ def make_samples(batch_size, generator, labeled=True):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def make_two_domain_batch(batch_size=2, seed=0):
+def make_two_domain_batch(batch_size=2, seed=0, heatmap_size=HEATMAP_SIZE):
     generator = torch.Generator().manual_seed(seed)
-    return dict(source=make_samples(batch_size, generator),
-                target=make_samples(batch_size, generator))
+    return dict(source=make_samples(batch_size, generator, heatmap_size=heatmap_size),
+                target=make_samples(batch_size, generator, heatmap_size=heatmap_size))
 
 
 def parameters_by_part(model):

@@ -95,6 +95,7 @@ def model_cfg(args, regda=False):
             type='KLHeatmapHead',
             in_channels=256,
             out_channels=NUM_KEYPOINTS,
+            deconv_out_channels=None,
             conv_out_channels=(256, ),
             conv_kernel_sizes=(3, ),
             loss=dict(type='SpatialKLLoss', use_target_weight=True),

@@ -16,6 +16,7 @@ model = dict(
         type='KLHeatmapHead',
         in_channels=256,
         out_channels=21,
+        deconv_out_channels=None,  # the deconvs are psi's, in the neck
         conv_out_channels=(256, ),
         conv_kernel_sizes=(3, ),
         loss=dict(type='SpatialKLLoss', use_target_weight=True),

@@ -3,8 +3,11 @@ from typing import Dict, Optional, Union
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from mmpose.registry import HOOKS
+from ...utils.keypoint_semantics import check_keypoint_semantics, keypoint_names
+from ..assembly_checks import check_assembly
 
 
 @HOOKS.register_module()
@@ -32,9 +35,12 @@ class AdaptationScheduleHook(Hook):
     any log variable. A non-finite loss stops training in the optimizer's update itself, naming
     the objective and the term, before the update that would spread it.
 
-    Before training the hook checks that every dataset (source, target, validation) and every
-    head of the model agree on the number of keypoints, so a mismatch stops with the counts
-    named instead of failing deep in a loss (or, for an unlabeled target, not at all).
+    As soon as the runner is built, before any weight is loaded or trained, the hook checks
+    the assembly (:func:`check_assembly`: one optimizer per part, a DDP wrapper per part, in a
+    single process too) and that every dataset (source, target, validation) and every head of
+    the model have the same keypoints: the same count, and the same names in the same order
+    where the metainfo names them. A misassembly stops with the fix named instead of failing
+    deep in a loss, only under DDP, or (for a keypoint order) not at all.
 
     Args:
         warmup_iters (int): source-only iterations before adaptation starts.
@@ -72,18 +78,34 @@ class AdaptationScheduleHook(Hook):
         alpha, max_iters = self.grad_scale['alpha'], self.grad_scale['max_iters']
         return 2. * (hi - lo) / (1. + math.exp(-alpha * i / max_iters)) - (hi - lo) + lo
 
+    def before_run(self, runner) -> None:
+        """Check the assembly as soon as the runner has built it, before any weight is loaded
+        or trained (a training run; evaluation runs have nothing to check here)."""
+        if isinstance(getattr(runner, 'optim_wrapper', None), (OptimWrapper, OptimWrapperDict)):
+            self.before_train(runner)
+
     def before_train(self, runner) -> None:
+        if getattr(self, '_checked_runner', None) is runner:
+            return
         model = self._model(runner)
         if not all(hasattr(model, name) for name in ('adv_grad_scale', 'adaptation_enabled')):
             raise TypeError(f'{type(self).__name__} drives an adaptation model (attributes '
                             f'`adv_grad_scale` and `adaptation_enabled`); got '
                             f'{type(model).__name__}')
-        self.check_keypoint_counts(runner, model)
+        if self.grad_scale is not None and not getattr(model, 'SCALES_ADAPTATION_GRADIENT', True):
+            raise ValueError(
+                f'{type(model).__name__} sends psi its full gradient and ignores '
+                f'adv_grad_scale, but {type(self).__name__}(grad_scale={self.grad_scale!r}) '
+                'would log a warm-up that never happens: give it grad_scale=None')
+        check_assembly(runner, model)
+        self.check_keypoints(runner, model)
+        self._checked_runner = runner
 
     @staticmethod
-    def check_keypoint_counts(runner, model) -> None:
-        """Fail before the first iteration unless every dataset and head has as many keypoints
-        as the others."""
+    def check_keypoints(runner, model) -> None:
+        """Fail before the first iteration unless every dataset and head has the same
+        keypoints: the same count, and where the datasets name them, the same names in the
+        same order."""
         counts: Dict[str, int] = {}
         for name in ('head', 'adv_head'):
             head = getattr(model, name, None)
@@ -92,6 +114,7 @@ class AdaptationScheduleHook(Hook):
                 counts[f'model.{name}.out_channels'] = head.out_channels
         val_loop = getattr(runner, '_val_loop', None)
         loaders = dict(train=runner.train_dataloader, val=getattr(val_loop, 'dataloader', None))
+        names: Dict[str, Optional[list]] = {}
         for split, loader in loaders.items():
             dataset = getattr(loader, 'dataset', None)
             # a two-domain dataset (DomainAdaptationDataset) holds one dataset per domain
@@ -99,14 +122,15 @@ class AdaptationScheduleHook(Hook):
                        if hasattr(dataset, role)} or {split: dataset}
             for role, domain in domains.items():
                 meta = getattr(domain, 'metainfo', None) or {}
-                if 'num_keypoints' in meta:
-                    counts[f'the {role} dataset ({meta.get("dataset_name", "?")})'] = int(
-                        meta['num_keypoints'])
-        if len(set(counts.values())) > 1:
-            raise ValueError('the datasets and the model disagree on the number of keypoints: '
-                             + ', '.join(f'{where} has {n}' for where, n in counts.items())
-                             + '; set the heads\' out_channels to the datasets\' count and give '
-                             'both domains the same keypoint definition')
+                where = f'the {role} dataset ({meta.get("dataset_name", "?")})'
+                if keypoint_names(meta) is not None:
+                    names[where] = keypoint_names(meta)
+                elif 'num_keypoints' in meta:
+                    counts[where] = int(meta['num_keypoints'])
+        check_keypoint_semantics(names, counts)
+
+    # the name of the first versions
+    check_keypoint_counts = check_keypoints
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:

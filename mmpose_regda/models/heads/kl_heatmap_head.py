@@ -1,4 +1,4 @@
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 import torch
 from torch import Tensor
@@ -26,18 +26,25 @@ class KLHeatmapHead(HeatmapHead):
     keypoint invalid when its peak value is <= 0, which logits often are. Flip test averages the
     two distributions.
 
-    The paper's head is ``conv_out_channels=(256,), conv_kernel_sizes=(3,)`` with no deconvs
-    (those sit in the generator psi, e.g. :class:`DeconvUpsampleNeck`); all of ``HeatmapHead``'s
-    options remain available.
+    A drop-in for mmpose's ``HeatmapHead``: the same arguments with the same defaults (three
+    deconvolutions of 256 channels, then a 1x1 convolution), so a stock config switches to it by
+    its ``type`` and loss (``SpatialKLLoss``, the default here).
+
+    In an adaptation model (``RegDAPoseEstimator`` and the others) the head's deconvolutions
+    belong to the feature generator psi and the rest (``conv_layers`` and ``final_layer``) is the
+    regressor f, as the paper splits SimpleBaseline: psi = backbone + upsampling, f and f' =
+    the final convolutions. The paper's own head is ``deconv_out_channels=None,
+    conv_out_channels=(256, ), conv_kernel_sizes=(3, )`` after the plugin's
+    :class:`DeconvUpsampleNeck`, which gives the same split.
     """
 
     def __init__(self,
-                 in_channels: int,
+                 in_channels: Union[int, Sequence[int]],
                  out_channels: int,
-                 deconv_out_channels: Optional[Sequence[int]] = None,
-                 deconv_kernel_sizes: Optional[Sequence[int]] = None,
-                 conv_out_channels: Optional[Sequence[int]] = (256, ),
-                 conv_kernel_sizes: Optional[Sequence[int]] = (3, ),
+                 deconv_out_channels: Optional[Sequence[int]] = (256, 256, 256),
+                 deconv_kernel_sizes: Optional[Sequence[int]] = (4, 4, 4),
+                 conv_out_channels: Optional[Sequence[int]] = None,
+                 conv_kernel_sizes: Optional[Sequence[int]] = None,
                  final_layer: dict = dict(kernel_size=1),
                  loss: ConfigType = dict(type='SpatialKLLoss', use_target_weight=True),
                  decoder: OptConfigType = None,
@@ -100,8 +107,22 @@ class KLHeatmapHead(HeatmapHead):
              feats: Tuple[Tensor],
              batch_data_samples: OptSampleList,
              train_cfg: ConfigType = {}) -> dict:
-        """L_T against the encoded target heatmaps, and PCK of the softmax as ``acc_pose``."""
-        return self.loss_from_logits(self.forward(feats), batch_data_samples, train_cfg)
+        """L_T against the encoded target heatmaps, and PCK of the softmax as ``acc_pose``.
+
+        Raises:
+            FloatingPointError: the loss is NaN or infinite. This is the path of a plain
+                ``TopdownPoseEstimator`` (source only, KL pretraining), so a diverged run stops
+                here whatever runtime its config inherits, before the update would spread it
+                into the weights (the adaptation estimators check their terms in their update).
+        """
+        losses = self.loss_from_logits(self.forward(feats), batch_data_samples, train_cfg)
+        if not bool(torch.isfinite(losses['loss_kpt'])):
+            raise FloatingPointError(
+                f'non-finite loss: `loss_kpt` = {float(losses["loss_kpt"].detach())} ({type(self).__name__}'
+                f', {type(self.loss_module).__name__}). Training stopped before the update. '
+                'Lower the learning rate (optim_wrapper.optimizer.lr) or check the inputs of '
+                'this batch.')
+        return losses
 
     def loss_from_logits(self,
                          logits: Tensor,

@@ -46,7 +46,7 @@ class FeatureAlignmentPoseEstimator(DomainAdaptationEstimator):
         """One update on ``data = dict(source=..., target=...)`` (``optim_wrapper``: a
         ``PartOptimWrapperDict``): the source loss alone during the warm-up, then the source
         loss and the alignment together, over every part."""
-        source, target_inputs = self.split_domains(data)
+        source, target_inputs = self.split_domains(data, optim_wrapper)
         if not self.adaptation_enabled:
             with optim_wrapper.optim_context(self):
                 losses = self.source_loss(self.extract_feat(source['inputs']),

@@ -44,10 +44,12 @@ class MCDPoseEstimator(TwoHeadAdaptationEstimator):
             not used: both heads send psi their full gradient, as in MCD.
     """
 
+    SCALES_ADAPTATION_GRADIENT = False
+
     def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
         """MCD's steps A, B and C on ``data = dict(source=..., target=...)``, one update each
         (``optim_wrapper``: a ``PartOptimWrapperDict``). Returns the log variables of all."""
-        source, target_inputs = self.split_domains(data)
+        source, target_inputs = self.split_domains(data, optim_wrapper)
 
         # Step A: psi, f and f2 learn the labeled source
         with optim_wrapper.optim_context(self):

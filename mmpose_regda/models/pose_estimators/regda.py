@@ -7,6 +7,7 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, SampleList
 from ..task_modules import GroundFalseTargets, keypoint_disparity
 from ..utils import frozen, unwrap
+from .domain_adaptation import check_weight
 from .two_head_adaptation import Features, TwoHeadAdaptationEstimator
 
 
@@ -109,7 +110,8 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         super().__init__(**kwargs)
         self.ground_false = MODELS.build(ground_false)
         self.disparity_loss = MODELS.build(disparity_loss)
-        self.source_disparity_weight = source_disparity_weight
+        self.source_disparity_weight = check_weight('model.source_disparity_weight',
+                                                    source_disparity_weight)
         self.adv_head_objective = _TargetObjective.parse('adv_head_objective', adv_head_objective)
         self.generator_objective = _TargetObjective.parse('generator_objective',
                                                           generator_objective)
@@ -125,7 +127,7 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         """One iteration of section 4.4 on ``data = dict(source=..., target=...)``: Objectives
         1, 2 and 3 in order, one update each (``optim_wrapper``: a ``PartOptimWrapperDict``).
         Returns the log variables of every objective."""
-        source, target_inputs = self.split_domains(data)
+        source, target_inputs = self.split_domains(data, optim_wrapper)
 
         # Objective 1 (Eq. 12): psi, f and f' on the labeled source
         with optim_wrapper.optim_context(self):

@@ -6,7 +6,7 @@ from torch import Tensor
 from mmpose.registry import MODELS
 from mmpose.utils.typing import OptConfigType, SampleList
 from ..utils import scale_gradient, unwrapped_children
-from .domain_adaptation import DomainAdaptationEstimator
+from .domain_adaptation import DomainAdaptationEstimator, require_kl_head
 
 Features = Tuple[Tensor, ...]
 
@@ -20,15 +20,18 @@ class TwoHeadAdaptationEstimator(DomainAdaptationEstimator):
     second head sends into psi (:meth:`_to_adv_head`); ``AdaptationScheduleHook`` schedules it.
 
     Args:
-        adv_head (dict, optional): the second head. Defaults to a copy of ``head``'s config.
+        adv_head (dict, optional): the second head. Defaults to ``head``'s config without the
+            deconvolutions psi took over (see ``DomainAdaptationEstimator``).
         **kwargs: as ``DomainAdaptationEstimator`` (backbone, neck, head, trade_off, ...).
     """
     OPTIM_PARTS = dict(DomainAdaptationEstimator.OPTIM_PARTS, adv_head=('adv_head', ))
 
     def __init__(self, adv_head: OptConfigType = None, **kwargs):
         super().__init__(**kwargs)
-        head = kwargs.get('head')
-        self.adv_head = MODELS.build(copy.deepcopy(adv_head if adv_head is not None else head))
+        if adv_head is None:  # like f: the head's final layers on psi's features
+            adv_head = self.regressor_config(kwargs['head'])
+        self.adv_head = MODELS.build(copy.deepcopy(adv_head))
+        require_kl_head(self.adv_head, f'{type(self).__name__}.adv_head')
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         """f's predictions as ``TopdownPoseEstimator``; with ``test_cfg.adv_head_predictions``

@@ -61,7 +61,8 @@ def test_a_diverged_pretraining_fails_its_benchmark_stage(pose_samples, tmp_path
                f'train_dataloader.dataset.data_root={pose_samples}/']
     with pytest.raises(staged_runs.StageFailed, match='train.py exited with 1.*not marked done'):
         staged_runs.train_stage(str(KL_CONFIG), str(work_dir), options, run=run, name='kl')
-    assert 'FloatingPointError: non-finite loss at iteration 2 (epoch 2): `loss_kpt` = nan' \
+    # the KL head stops it itself, whatever runtime the config inherits
+    assert 'FloatingPointError: non-finite loss: `loss_kpt` = nan (KLHeatmapHead, SpatialKLLoss)' \
         in logs[0], logs[0][-3000:]
     assert not (work_dir / 'done').exists()
     assert not list(work_dir.glob('*.pth')) and not (work_dir / 'last_checkpoint').exists()

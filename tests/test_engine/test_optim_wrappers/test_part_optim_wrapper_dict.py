@@ -17,7 +17,7 @@ LR = 0.1
 def without_batch_norm(**overrides):
     """A tiny RegDA model without batch norm, whose gradients add up over sub-batches."""
     head = dict(type='KLHeatmapHead', in_channels=8, out_channels=NUM_KEYPOINTS,
-                conv_out_channels=None, conv_kernel_sizes=None,
+                deconv_out_channels=None, conv_out_channels=None, conv_kernel_sizes=None,
                 decoder=dict(type='MSRAHeatmap', input_size=(32, 32),
                              heatmap_size=(HEATMAP_SIZE, HEATMAP_SIZE), sigma=1))
     return build_tiny_regda(backbone=dict(type='TinyBackbone', with_bn=False), head=head,

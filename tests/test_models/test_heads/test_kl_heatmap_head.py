@@ -16,7 +16,7 @@ K, FEAT = 3, 8
 
 def build_head(**kwargs):
     init_default_scope('mmpose')
-    cfg = dict(type='KLHeatmapHead', in_channels=FEAT, out_channels=K,
+    cfg = dict(type='KLHeatmapHead', in_channels=FEAT, out_channels=K, deconv_out_channels=None,
                conv_out_channels=(FEAT, ), conv_kernel_sizes=(3, ),
                decoder=dict(type='MSRAHeatmap', input_size=(32, 32), heatmap_size=(8, 8),
                             sigma=1))
@@ -77,12 +77,38 @@ def test_loss_is_spatial_kl_and_accuracy_uses_softmax():
     assert losses['loss_kpt'].item() == pytest.approx(expected.item(), rel=1e-5)
 
 
-def test_default_is_the_papers_two_layer_head():
-    head = build_head(conv_out_channels=(256, ))
-    convs = [m for m in head.modules() if isinstance(m, torch.nn.Conv2d)]
-    assert [(c.in_channels, c.out_channels, c.kernel_size) for c in convs] == [
-        (FEAT, 256, (3, 3)), (256, K, (1, 1))]
-    assert type(head.loss_module).__name__ == 'SpatialKLLoss'
+def test_a_drop_in_for_heatmap_head_same_arguments_defaults_and_layers():
+    """A stock HeatmapHead config switched by its type (and loss) builds the same layers."""
+    import inspect
+
+    from mmpose.models.heads import HeatmapHead
+    from mmpose_regda.models.heads import KLHeatmapHead
+    ours = inspect.signature(KLHeatmapHead.__init__).parameters
+    stock = inspect.signature(HeatmapHead.__init__).parameters
+    assert list(ours) == list(stock)
+    assert {n: p.default for n, p in ours.items() if n != 'loss'} == \
+        {n: p.default for n, p in stock.items() if n != 'loss'}
+    init_default_scope('mmpose')
+    stock_cfg = dict(type='HeatmapHead', in_channels=FEAT, out_channels=K)
+    kl = MODELS.build(dict(stock_cfg, type='KLHeatmapHead'))
+    mse = MODELS.build(stock_cfg)
+    assert [(n, tuple(p.shape)) for n, p in kl.state_dict().items()] == \
+        [(n, tuple(p.shape)) for n, p in mse.state_dict().items()]
+    deconvs = [m for m in kl.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [d.out_channels for d in deconvs] == [256, 256, 256]  # HeatmapHead's three
+    assert type(kl.loss_module).__name__ == 'SpatialKLLoss'
+
+
+def test_a_non_finite_loss_stops_training_in_the_head():
+    """Source-only KL training under any runtime (no NonFiniteLossHook) stops on NaN."""
+    head = build_head()
+    sample = PoseDataSample()
+    sample.gt_fields = PixelData(heatmaps=torch.rand(K, 8, 8))
+    sample.gt_instance_labels = InstanceData(keypoint_weights=torch.ones(1, K))
+    feats = (torch.full((1, FEAT, 8, 8), float('nan')), )
+    with pytest.raises(FloatingPointError, match='`loss_kpt` = nan .KLHeatmapHead, SpatialKLLoss'):
+        head.loss(feats, [sample])
+    assert torch.isfinite(head.loss((torch.zeros(1, FEAT, 8, 8), ), [sample])['loss_kpt'])
 
 
 def test_output_logits_are_the_raw_logits_of_one_pass():
