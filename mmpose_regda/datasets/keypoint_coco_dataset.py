@@ -9,7 +9,9 @@ from mmengine.logging import print_log
 
 from mmpose.datasets.datasets.base import BaseCocoStyleDataset
 from mmpose.registry import DATASETS
+from .annotation_file_checks import check_category_keypoints, check_unique_ids
 from .decoded_images import attach_decoded_images
+from .image_files import name_image_load_errors
 
 METAINFO_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'metainfo')
 
@@ -66,6 +68,12 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
     - ``keypoint_order`` reorders keypoints stored in another order as they are read;
     - a malformed record fails with the annotation file, the record id and what was expected,
       instead of a reshape error deep in numpy; a truncated file fails with its name;
+    - a file of other keypoints than the metainfo's (by its ``categories``' keypoint names), or
+      with duplicated image or annotation ids, fails with the file, the field and what was
+      expected (``annotation_file_checks``); a file in which no keypoint is labelled (every
+      visibility 0) fails too: it would train a loss of 0;
+    - an image that cannot be loaded fails with the annotation file, the annotation id and the
+      image (``image_files.name_image_load_errors``), not mmcv's ``failed to load image``;
     - the instances mmpose leaves out (a crowd, no labelled keypoint, a box of no size or
       outside its image) are counted: one warning per file says how many and why, with the
       first ids; a file with no instance left fails with that count, before mmengine's
@@ -81,6 +89,8 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
         **kwargs: as ``BaseCocoStyleDataset`` (``ann_file``, ``data_root``, ``pipeline``...).
     """
     METAINFO_NAME = ''
+    # how errors name a sample's record (formatted with its data info)
+    RECORD = 'annotation id {id} (image id {img_id})'
 
     def __init__(self,
                  *args,
@@ -93,6 +103,7 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
         super().__init__(*args, **kwargs)
         if dataset_name is not None:
             self._metainfo['dataset_name'] = dataset_name
+        name_image_load_errors(self.pipeline, self.ann_file, self.RECORD)
 
     @classmethod
     def _load_metainfo(cls, metainfo: dict = None) -> dict:
@@ -104,11 +115,24 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
         # why instances are left out, with their ids (see _describe_dropped)
         self._dropped: Dict[str, List] = defaultdict(list)
         self._num_read = 0
+        self._file_checked = False
         try:
-            return super()._load_annotations()
+            loaded = super()._load_annotations()
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ValueError(f'{self.ann_file}: not a valid JSON file ({e}); it is truncated or '
                              'damaged: download or convert it again') from None
+        self._check_file()  # a file without annotations was not checked yet
+        return loaded
+
+    def _check_file(self):
+        """The checks of the file as a whole, once, before its first record is parsed: mmpose
+        reads the file and parses its records in one method, with ``self.coco`` in between."""
+        if self._file_checked or getattr(self, 'coco', None) is None:
+            return
+        self._file_checked = True
+        for field in ('images', 'annotations'):
+            check_unique_ids(self.ann_file, self.coco.dataset, field)
+        check_category_keypoints(self.ann_file, self.coco.dataset, self._metainfo)
 
     def _get_topdown_data_infos(self, instance_list: List[dict]) -> List[dict]:
         kept = []
@@ -140,7 +164,32 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
             raise ValueError(
                 f'{self.ann_file}: no instance to use: {why}. Expected at least one instance '
                 'with a box overlapping its image and a labelled keypoint.')
-        return attach_decoded_images(data_list) if self.decode_images_once else data_list
+        if not self.bbox_file:  # detections carry no keypoints
+            self._check_labelled(data_list)
+        if self.decode_images_once:
+            return attach_decoded_images(
+                data_list, lambda info: f'{self.ann_file}: {self.RECORD.format_map(info)}')
+        return data_list
+
+    def _check_labelled(self, data_list: List[dict]):
+        """Fail if no keypoint of the kept instances counts in the loss (visible, with a joint
+        weight above 0). mmpose keeps an instance whose visibilities are all 0 when its
+        ``num_keypoints`` is missing or wrong and it has coordinates: a file of only such
+        instances would train a loss of exactly 0 for ever."""
+        weights = np.asarray(self._metainfo.get('dataset_keypoint_weights', 1.), dtype=float)
+        visible = False
+        for info in data_list:
+            in_loss = np.asarray(info['keypoints_visible'], dtype=float) > 0
+            if (in_loss * weights > 0).any():
+                return
+            visible = visible or in_loss.any()
+        why = (f'its visible keypoints all have a joint weight of 0 in the metainfo '
+               f'{self._metainfo["dataset_name"]!r} (`joint_weights`)' if visible else
+               'every keypoint has visibility 0 (the third value of each `keypoints` triple)')
+        raise ValueError(
+            f'{self.ann_file}: none of its {len(data_list)} instances has a keypoint that counts '
+            f'in the loss: {why}; training on it would give a loss of 0. Expected at least one '
+            'keypoint with visibility 1 or 2 (labelled).')
 
     def _describe_dropped(self) -> str:
         total = sum(len(ids) for ids in self._dropped.values())
@@ -156,6 +205,7 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
         if 'bbox' not in ann or 'keypoints' not in ann:  # mmpose leaves it out
             self._dropped['without `bbox` or `keypoints`'].append(ann.get('id'))
             return None
+        self._check_file()
         num_keypoints = self._metainfo['num_keypoints']
         where = (f'{self.ann_file}: annotation id {ann.get("id")} '
                  f'(image id {ann.get("image_id")})')
@@ -163,12 +213,17 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
         if (not isinstance(bbox, (list, tuple)) or len(bbox) != 4
                 or not np.all(np.isfinite(np.asarray(bbox, dtype=float)))):
             raise ValueError(f'{where}: `bbox` must be [x, y, width, height], got {bbox!r}')
-        size = np.asarray(ann['keypoints'], dtype=float).size
-        if size != 3 * num_keypoints:
+        try:
+            got = f'{np.asarray(ann["keypoints"], dtype=float).size} values'
+        except (TypeError, ValueError):  # numpy's "inhomogeneous shape", or not numbers
+            text = repr(ann['keypoints'])
+            got = ('a ragged or non-numeric list: '
+                   + (text if len(text) <= 60 else text[:60] + '...'))
+        if got != f'{3 * num_keypoints} values':
             raise ValueError(
-                f'{where}: `keypoints` has {size} values; expected {3 * num_keypoints} '
-                f'(x, y, visibility for each of the {num_keypoints} keypoints of '
-                f'{self._metainfo["dataset_name"]})')
+                f'{where}: `keypoints` has {got}; expected {3 * num_keypoints} numbers, a flat '
+                f'list of x, y, visibility for each of the {num_keypoints} keypoints of '
+                f'{self._metainfo["dataset_name"]}')
         info = super().parse_data_info(raw_data_info)
         if info is not None and self.keypoint_order is not None:
             info['keypoints'] = info['keypoints'][:, self.keypoint_order]

@@ -139,3 +139,117 @@ def test_a_truncated_annotation_file_is_named(pose_samples, tmp_path):
     with pytest.raises(ValueError, match=r'rhd_train\.json: not a valid JSON file \(.*\); it is '
                        'truncated or damaged'):
         build(dict(type='SharedHandDataset', ann_file=str(tmp_path / 'rhd_train.json')))
+
+
+@pytest.mark.parametrize('dataset_type, expected', [
+    ('SharedHandDataset', "expected the 21 keypoints of the metainfo 'hand21' ('wrist', "
+     "'thumb1', 'thumb2', ...)"),
+    ('SharedBodyDataset', "expected the 16 keypoints of the metainfo 'body16' ('right_ankle', "
+     "'right_knee', 'right_hip', ...)"),
+])
+def test_a_file_of_other_keypoints_is_refused(pose_samples, dataset_type, expected):
+    """COCO persons (17 keypoints) read as hands or as MPII bodies: refused by the file's
+    categories, before a record is parsed."""
+    ann_file = str(pose_samples / 'coco' / 'test_coco.json')
+    with pytest.raises(ValueError) as error:
+        build(dict(type=dataset_type, ann_file=ann_file, test_mode=True))
+    assert str(error.value).startswith(
+        f"{ann_file}: `categories[0].keypoints` (category 'person') lists 17 keypoints ('nose', "
+        f"'left_eye', 'right_eye', ...); {expected}")
+
+
+def test_same_count_of_other_names_warns_and_reads(tmp_path):
+    from mmengine.logging import MMLogger
+    path = write_hand_json(tmp_path)
+    content = json.loads(path.read_text())
+    content['categories'][0]['keypoints'] = [f'point_{i}' for i in range(21)]
+    path.write_text(json.dumps(content))
+    records = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        dataset = build(dict(type='SharedHandDataset', ann_file=str(path), test_mode=True))
+    finally:
+        logger.removeHandler(handler)
+    assert len(dataset) == 1
+    assert [r for r in records if 'categories' in r] == [
+        f"{path}: `categories[0].keypoints` (category 'hand') names 21 keypoints that the "
+        "metainfo 'hand21' does not ('point_0', 'point_1', 'point_2', 'point_3', 'point_4', "
+        "...); expected its names ('wrist', 'thumb1', 'thumb2', ...). They are read by "
+        "position, as the metainfo's keypoints of the same index."]
+
+
+def test_duplicated_ids_are_refused(tmp_path):
+    ann = dict(category_id=1, bbox=[10, 10, 60, 60], num_keypoints=21,
+               keypoints=[30, 30, 2] * 21)
+    content = dict(images=[dict(id=7, file_name='a.jpg', width=100, height=100),
+                           dict(id=8, file_name='b.jpg', width=100, height=100),
+                           dict(id=7, file_name='c.jpg', width=100, height=100)],
+                   annotations=[dict(ann, id=1, image_id=7), dict(ann, id=2, image_id=8)],
+                   categories=[dict(id=1, name='hand')])
+    path = tmp_path / 'hand.json'
+    path.write_text(json.dumps(content))
+    with pytest.raises(ValueError) as error:
+        build(dict(type='SharedHandDataset', ann_file=str(path), test_mode=True))
+    assert str(error.value) == (
+        f'{path}: `images` has duplicated ids: 7 (1 ids given to more than one record, 2 '
+        'records); expected each id once (annotations refer to their image by id: one of the '
+        'images would be dropped and its annotations read on the other)')
+    content['images'].pop()
+    content['annotations'][1]['id'] = 1
+    path.write_text(json.dumps(content))
+    with pytest.raises(ValueError, match=r'hand\.json: `annotations` has duplicated ids: 1 \(1 '
+                       r'ids .*\(annotations are read by id: one would be read twice'):
+        build(dict(type='SharedHandDataset', ann_file=str(path), test_mode=True))
+
+
+@pytest.mark.parametrize('num_keypoints', [None, 21])
+def test_a_source_without_a_visible_keypoint_is_refused(tmp_path, num_keypoints):
+    """Visibility 0 everywhere, but coordinates and no (or a wrong) num_keypoints: mmpose keeps
+    the instances, and training would see a loss of 0."""
+    path = write_hand_json(tmp_path, keypoints=[30, 30, 0] * 21, num_keypoints=num_keypoints)
+    if num_keypoints is None:
+        content = json.loads(path.read_text())
+        del content['annotations'][0]['num_keypoints']
+        path.write_text(json.dumps(content))
+    with pytest.raises(ValueError) as error:
+        build(dict(type='SharedHandDataset', ann_file=str(path)))
+    assert str(error.value) == (
+        f'{path}: none of its 1 instances has a keypoint that counts in the loss: every keypoint '
+        'has visibility 0 (the third value of each `keypoints` triple); training on it would give '
+        'a loss of 0. Expected at least one keypoint with visibility 1 or 2 (labelled).')
+
+
+def test_ragged_keypoints_name_the_record_and_the_length(tmp_path):
+    path = write_hand_json(tmp_path, keypoints=[[30, 30, 2]] * 20 + [[30, 30]])
+    with pytest.raises(ValueError) as error:
+        build(dict(type='SharedHandDataset', ann_file=str(path), test_mode=True))
+    assert str(error.value).startswith(
+        f'{path}: annotation id 42 (image id 7): `keypoints` has a ragged or non-numeric list: '
+        '[[30, 30, 2], ')
+    assert str(error.value).endswith(
+        '; expected 63 numbers, a flat list of x, y, visibility for each of the 21 keypoints of '
+        'hand21')
+
+
+@pytest.mark.parametrize('content, problem', [
+    (lambda jpeg: jpeg[:len(jpeg) // 2], 'is a JPEG cut short: 8055 bytes, without the '
+     'end-of-image marker FF D9 at its end'),
+    (lambda jpeg: b'<html>not found</html>', "is not an image: it starts with "
+     "'3c 68 74 6d 6c 3e 6e 6f', not with the signature of a JPEG (ff d8 ff) or a PNG "
+     "(89 50 4e 47) file"),
+])
+def test_an_image_that_fails_to_load_names_the_annotation(pose_samples, tmp_path, content,
+                                                          problem):
+    path = write_hand_json(tmp_path)
+    image = tmp_path / 'missing.jpg'
+    image.write_bytes(content((pose_samples / 'freihand' / '00000355.jpg').read_bytes()))
+    dataset = build(dict(type='SharedHandDataset', data_root=str(tmp_path), ann_file=str(path),
+                         pipeline=[dict(type='LoadImage')]))
+    with pytest.raises(ValueError) as error:
+        dataset[0]
+    assert str(error.value) == (
+        f'{path}: annotation id 42 (image id 7): image {image} {problem}; expected a complete '
+        'JPEG or PNG file (copy or extract it again, or remove its annotations)')
