@@ -165,12 +165,13 @@ def domain_options(method, target):
                 both=[f'train_dataloader.dataset.target.domain={target}']).get(trains_on, [])
 
 
-def start_options(parent_checkpoint, start):
-    """How an adaptation stage starts from its parent's final checkpoint (see
-    ``mmpose_regda.utils.adaptation_start_options``), as ``--cfg-options`` items."""
+def start_options(parent_checkpoint, start, adaptation_model=True):
+    """How an adaptation stage (or the control, a plain model) starts from its parent's final
+    checkpoint (see ``mmpose_regda.utils.adaptation_start_options``), as ``--cfg-options``."""
     from mmpose_regda.utils import adaptation_start_options
     options = []
-    for key, value in adaptation_start_options(parent_checkpoint, start).items():
+    for key, value in adaptation_start_options(parent_checkpoint, start,
+                                               adaptation_model).items():
         if isinstance(value, dict):
             options += [f'{key}.{k}={v}' for k, v in value.items()]
         else:
@@ -232,7 +233,8 @@ def train_stage(method, seed, args):
     options += budget_options(config, iterations_of(method, args))
     if parent is not None:
         parent_dir = osp.abspath(stage_dir(parent, seed, args))
-        options += start_options(final_checkpoint(parent_dir), args.start)
+        options += start_options(final_checkpoint(parent_dir), args.start,
+                                 adaptation_model=method != 'control')
     validate = parent is not None and args.val_interval is not None
     if validate:
         options.append(f'train_cfg.val_interval={args.val_interval}')

@@ -8,6 +8,5 @@ val_dataloader = dict(dataset=_base_.human36m_test)
 test_dataloader = val_dataloader
 # stage 1's final checkpoint: psi (backbone, neck) starts from it, f and f' fresh
 stage1_checkpoint = 'work_dirs/kl-pretrain_res101_1xb32-70e_surreal-256x256/iter_35000.pth'
-model = dict(backbone=dict(init_cfg=dict(checkpoint=stage1_checkpoint)),
-             neck=dict(init_cfg=dict(checkpoint=stage1_checkpoint)),
+model = dict(psi_checkpoint=stage1_checkpoint,
              head=dict(out_channels=16))  # body16 layout

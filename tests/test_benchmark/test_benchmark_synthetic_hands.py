@@ -83,8 +83,13 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
     # RegDA starts from the KL stage's final checkpoint: psi from it (the default, the paper's)
     os.makedirs(tmp_path / 'w' / 'seed0' / 'regda_6500+1000it')
     bench.train_stage('regda', 0, args)
-    assert f'model.backbone.init_cfg.checkpoint={tmp_path / "ckpt.pth"}' in calls[-1]
+    assert f'model.psi_checkpoint={tmp_path / "ckpt.pth"}' in calls[-1]
     assert 'load_from=None' in calls[-1]
+    # the control, a plain model, starts psi through its modules' Pretrained init
+    os.makedirs(tmp_path / 'w' / 'seed0' / 'control_6500+1000it')
+    bench.train_stage('control', 0, args)
+    assert f'model.backbone.init_cfg.checkpoint={tmp_path / "ckpt.pth"}' in calls[-1]
+    assert 'model.neck.init_cfg.prefix=neck.' in calls[-1]
     args.start = 'psi+f'  # or psi and f
     os.makedirs(tmp_path / 'w' / 'seed0' / 'regda_6500+1000it_start-psi+f')
     bench.train_stage('regda', 0, args)
@@ -157,8 +162,7 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
     options = cmd[cmd.index('--cfg-options') + 1:]
     kl = f'{tmp_path / "seed2" / "kl_6500it"}/last.pth'
     assert {'randomness.seed=2', 'train_dataloader.dataset.target.domain=target_pose',
-            f'model.backbone.init_cfg.checkpoint={kl}', 'model.neck.init_cfg.prefix=neck.',
-            'load_from=None', 'a=1'} <= set(options)
+            f'model.psi_checkpoint={kl}', 'load_from=None', 'a=1'} <= set(options)
     bench.train_stage('oracle', 2, args)
     assert 'train_dataloader.dataset.domain=target_pose' in calls[-1]
     bench.train_stage('kl', 2, args)

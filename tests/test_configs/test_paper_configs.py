@@ -82,9 +82,8 @@ def test_config_builds_model_and_datasets(config, paper_data, monkeypatch):
     if adaptation:
         # psi from stage 1's final checkpoint, f and f' fresh (the paper's and the reference's)
         assert cfg.load_from is None and cfg.stage1_checkpoint.endswith('iter_35000.pth')
-        for name in ('backbone', 'neck'):
-            assert cfg.model[name].init_cfg == dict(
-                type='Pretrained', prefix=f'{name}.', checkpoint=cfg.stage1_checkpoint)
+        assert cfg.model.psi_checkpoint == cfg.stage1_checkpoint
+        assert model.backbone.init_cfg is None  # ImageNet weights psi overwrites: never loaded
     else:
         assert cfg.model.backbone.init_cfg.checkpoint == 'torchvision://resnet101'
     loss = type(model.head.loss_module).__name__

@@ -42,8 +42,7 @@ def test_psi_only_start_loads_backbone_and_neck_and_leaves_both_heads_fresh(stag
     path, stage1 = stage1_checkpoint
     cfg, model = build_initialised(adaptation_start_options(str(path), 'psi'))
     assert cfg.load_from is None
-    assert cfg.model.backbone.init_cfg == dict(type='Pretrained', checkpoint=str(path),
-                                               prefix='backbone.')
+    assert cfg.model.psi_checkpoint == str(path)
     state = model.state_dict()
     psi = [k for k in state if k.split('.')[0] in ('backbone', 'neck')]
     assert len(psi) > 100
@@ -57,7 +56,7 @@ def test_psi_only_start_loads_backbone_and_neck_and_leaves_both_heads_fresh(stag
 def test_psi_and_f_start_is_load_from(stage1_checkpoint):
     path, stage1 = stage1_checkpoint
     cfg, model = build_initialised(adaptation_start_options(str(path), 'psi+f'))
-    assert cfg.load_from == str(path)
+    assert cfg.load_from == str(path) and cfg.model.psi_checkpoint is None
     load_checkpoint(model, cfg.load_from, map_location='cpu', strict=False)
     state = model.state_dict()
     for key in (k for k in stage1 if k.startswith(('backbone.', 'neck.', 'head.'))):
