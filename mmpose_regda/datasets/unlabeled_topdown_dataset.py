@@ -7,7 +7,9 @@ from mmengine.dataset import BaseDataset
 from mmengine.fileio import get_local_path
 
 from mmpose.registry import DATASETS
+from .annotation_file_checks import check_category_keypoints, check_unique_ids
 from .decoded_images import attach_decoded_images
+from .image_files import EXPECTED, check_image_files, name_image_load_errors
 from .keypoint_coco_dataset import load_metainfo, metainfo_file
 
 
@@ -18,8 +20,11 @@ def image_size(path: str, where: str):
     if not osp.isfile(path):
         raise FileNotFoundError(f'{where}: image {path} not found')
     from PIL import Image
-    with Image.open(path) as image:
-        return image.size
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, SyntaxError) as e:  # PIL's UnidentifiedImageError is an OSError
+        raise ValueError(f'{where}: image {path} cannot be read ({e}); {EXPECTED}') from None
 
 
 @DATASETS.register_module()
@@ -40,6 +45,17 @@ class UnlabeledTopdownDataset(BaseDataset):
     lies entirely outside would train on blank crops and is refused. The image size is the COCO
     image's ``width``/``height``, else read from the image file's header.
 
+    Before the first iteration, each error names the file and the annotation (or line):
+
+    - a COCO file of other keypoints than the metainfo's (its ``categories``' ``keypoints``:
+      COCO persons given as a hand target) or with duplicated image ids is refused; a file
+      whose categories list no keypoints (boxes only) is not compared;
+    - each local image is checked cheaply (``check_images``): it exists, is not empty, starts
+      with an image signature and, for a JPEG or PNG, has its end marker (a truncated file does
+      not). Only the first and last bytes of each file are read.
+
+    An image that still fails to load in the pipeline names the annotation too.
+
     Args:
         ann_file (str): the COCO json or the image list, relative to ``data_root``.
         metainfo (str | dict): the keypoint definition, the source's: ``'hand21'`` or
@@ -49,6 +65,9 @@ class UnlabeledTopdownDataset(BaseDataset):
         pipeline (list): transforms.
         decode_images_once (bool): decode every image when the dataset is built and keep it in
             memory (``attach_decoded_images``), for small datasets read many times.
+        check_images (bool): check the images' ends when the dataset is built (see above);
+            False skips it, for image files that end otherwise (data appended after a JPEG's
+            end marker beyond its last KiB).
     """
     METAINFO: dict = dict()
 
@@ -61,8 +80,10 @@ class UnlabeledTopdownDataset(BaseDataset):
                  test_mode: bool = False,
                  lazy_init: bool = False,
                  max_refetch: int = 1000,
-                 decode_images_once: bool = False):
+                 decode_images_once: bool = False,
+                 check_images: bool = True):
         self.decode_images_once = decode_images_once
+        self.check_images = check_images
         if metainfo is None:
             raise ValueError('UnlabeledTopdownDataset needs `metainfo`, the keypoint definition '
                              "shared with the source domain ('hand21', 'body16' or "
@@ -78,6 +99,7 @@ class UnlabeledTopdownDataset(BaseDataset):
             test_mode=test_mode,
             lazy_init=lazy_init,
             max_refetch=max_refetch)
+        name_image_load_errors(self.pipeline, self.ann_file, self._record_kind() + ' {ann_id}')
 
     @classmethod
     def _load_metainfo(cls, metainfo: dict = None) -> dict:
@@ -95,23 +117,36 @@ class UnlabeledTopdownDataset(BaseDataset):
         if not records:
             raise ValueError(f'UnlabeledTopdownDataset: {self.ann_file} has no instance; '
                              'expected at least one image with a box')
+        records = [(osp.join(self.data_prefix['img'], img_path), *rest)
+                   for img_path, *rest in records]
+        boxes = [self._check_box(bbox, where) for _, bbox, where, _, _ in records]
+        if self.check_images:
+            check_image_files(((path, where) for path, _, where, _, _ in records), str)
         num_keypoints = self._metainfo['num_keypoints']
         data_list = []
-        for index, (img_path, bbox, where, size) in enumerate(records):
-            x, y, w, h = self._check_box(bbox, where)
-            img_path = osp.join(self.data_prefix['img'], img_path)
+        for index, ((img_path, _, where, size, ann_id), (x, y, w, h)) in enumerate(
+                zip(records, boxes)):
             self._check_overlap((x, y, w, h), size or image_size(img_path, where), where)
             data_list.append(
                 dict(
                     id=index,
                     img_id=index,
+                    ann_id=ann_id,  # the annotation's id in the file, or its line: for errors
                     img_path=img_path,
                     bbox=np.array([[x, y, x + w, y + h]], dtype=np.float32),
                     bbox_score=np.ones(1, dtype=np.float32),
                     keypoints=np.zeros((1, num_keypoints, 2), dtype=np.float32),
                     keypoints_visible=np.zeros((1, num_keypoints), dtype=np.float32),
                     category_id=1))
-        return attach_decoded_images(data_list) if self.decode_images_once else data_list
+        if self.decode_images_once:
+            return attach_decoded_images(
+                data_list, lambda info: f'{self.ann_file}: {self._record_kind()} {info["ann_id"]}')
+        return data_list
+
+    def _record_kind(self) -> str:
+        """What a record is called in errors: an ``annotation`` (with its id) of a COCO file,
+        a ``line`` of an image list."""
+        return 'annotation' if self.ann_file.endswith('.json') else 'line'
 
     def _coco_records(self, path):
         with open(path) as f:
@@ -121,12 +156,14 @@ class UnlabeledTopdownDataset(BaseDataset):
                 raise ValueError(f'{self.ann_file}: not a valid JSON file ({e}); it is truncated '
                                  'or damaged: download or convert it again') from None
         try:
+            check_unique_ids(self.ann_file, coco, 'images')
             images = {img['id']: img['file_name'] for img in coco['images']}
             sizes = {img['id']: (img['width'], img['height']) for img in coco['images']
                      if 'width' in img and 'height' in img}
         except (KeyError, TypeError) as e:
             raise ValueError(f'{self.ann_file}: `images` must be a list of records with `id` and '
                              f'`file_name` ({e!r})') from None
+        check_category_keypoints(self.ann_file, coco, self._metainfo, keypoints_read=False)
         records = []
         for i, ann in enumerate(coco.get('annotations', [])):
             where = f'{self.ann_file}: annotation {ann.get("id", i)}'
@@ -135,7 +172,7 @@ class UnlabeledTopdownDataset(BaseDataset):
             if 'bbox' not in ann:
                 raise ValueError(f'{where}: no `bbox`; every target instance needs a box')
             records.append((images[ann['image_id']], ann['bbox'], where,
-                            sizes.get(ann['image_id'])))
+                            sizes.get(ann['image_id']), ann.get('id', i)))
         return records
 
     def _list_records(self, path):
@@ -149,7 +186,7 @@ class UnlabeledTopdownDataset(BaseDataset):
                 if len(fields) != 5:
                     raise ValueError(f'{where}: expected `image_path x y width height`, got '
                                      f'{line.strip()!r}')
-                records.append((fields[0], fields[1:], where, None))
+                records.append((fields[0], fields[1:], where, None, line_no))
         return records
 
     @staticmethod

@@ -1,5 +1,6 @@
 """UnlabeledTopdownDataset: targets with boxes only, from a COCO file or an image list."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -104,3 +105,99 @@ def test_a_truncated_target_file_is_named(pose_samples, tmp_path):
     (tmp_path / 'target.json').write_text(text[:100])
     with pytest.raises(ValueError, match=r'target\.json: not a valid JSON file .*truncated'):
         build(ann_file=str(tmp_path / 'target.json'), metainfo='hand21')
+
+
+@pytest.mark.parametrize('metainfo, expected', [
+    ('hand21', "expected the 21 keypoints of the metainfo 'hand21' ('wrist', 'thumb1', "
+     "'thumb2', ...): a target file of another kind of object"),
+    ('body16', "expected the 16 keypoints of the metainfo 'body16' ('right_ankle', "
+     "'right_knee', 'right_hip', ...): a target file of another kind of object"),
+])
+def test_a_target_file_of_other_keypoints_is_refused(pose_samples, tmp_path, metainfo, expected):
+    ann_file = pose_samples / 'coco' / 'test_coco.json'
+    with pytest.raises(ValueError) as error:
+        build(ann_file=str(ann_file), metainfo=metainfo, data_root=str(pose_samples / 'coco'))
+    assert str(error.value) == (
+        f"{ann_file}: `categories[0].keypoints` (category 'person') lists 17 keypoints ('nose', "
+        f"'left_eye', 'right_eye', ...); {expected} (its boxes would crop the wrong thing); if "
+        "its boxes are what you mean, remove `keypoints` from its categories")
+    # ... as the message says: without keypoint names its boxes are read
+    coco = json.loads(ann_file.read_text())
+    del coco['categories'][0]['keypoints']
+    (tmp_path / 'persons.json').write_text(json.dumps(coco))
+    dataset = build(ann_file=str(tmp_path / 'persons.json'), metainfo=metainfo,
+                    data_root=str(pose_samples / 'coco'))
+    assert len(dataset) == len(coco['annotations'])
+
+
+def test_duplicated_image_ids_are_refused(pose_samples, tmp_path):
+    coco = json.loads((pose_samples / 'freihand' / 'test_freihand.json').read_text())
+    ids = [image['id'] for image in coco['images']]
+    coco['images'][3]['id'] = coco['images'][5]['id'] = ids[0]
+    (tmp_path / 'boxes.json').write_text(json.dumps(coco))
+    with pytest.raises(ValueError) as error:
+        build(ann_file=str(tmp_path / 'boxes.json'), metainfo='hand21',
+              data_root=str(pose_samples / 'freihand'))
+    assert str(error.value) == (
+        f'{tmp_path / "boxes.json"}: `images` has duplicated ids: {ids[0]} (1 ids given to more '
+        'than one record, 3 records); expected each id once (annotations refer to their image by '
+        'id: one of the images would be dropped and its annotations read on the other)')
+
+
+def broken_freihand(pose_samples, tmp_path, index, content):
+    """The FreiHand samples in tmp_path, image ``index`` (of the json's order) replaced by
+    ``content(its bytes)``. Returns the json, its path and the broken image's path."""
+    coco = json.loads((pose_samples / 'freihand' / 'test_freihand.json').read_text())
+    for image in coco['images']:
+        (tmp_path / image['file_name']).write_bytes(
+            (pose_samples / 'freihand' / image['file_name']).read_bytes())
+    image = tmp_path / coco['images'][index]['file_name']
+    image.write_bytes(content(image.read_bytes()))
+    (tmp_path / 'boxes.json').write_text(json.dumps(coco))
+    return coco, tmp_path / 'boxes.json', image
+
+
+EXPECTED = ('expected a complete JPEG or PNG file (copy or extract it again, or remove its '
+            'annotations)')
+
+
+@pytest.mark.parametrize('content, problem', [
+    (lambda jpeg: jpeg[:-300], 'is a JPEG cut short: {size} bytes, without the end-of-image '
+     'marker FF D9 at its end'),
+    (lambda jpeg: b'', 'is empty (0 bytes)'),
+    (lambda jpeg: b'GIF89a' + jpeg, "is not an image: it starts with '47 49 46 38 39 61 ff d8', "
+     'not with the signature of a JPEG (ff d8 ff) or a PNG (89 50 4e 47) file'),
+])
+def test_a_broken_target_image_is_found_when_the_dataset_is_built(pose_samples, tmp_path,
+                                                                   content, problem):
+    coco, ann_file, image = broken_freihand(pose_samples, tmp_path, 2, content)
+    ann_id = next(a['id'] for a in coco['annotations']
+                  if a['image_id'] == coco['images'][2]['id'])
+    with pytest.raises(ValueError) as error:
+        build(ann_file=str(ann_file), metainfo='hand21', data_root=str(tmp_path),
+              pipeline=PIPELINE)
+    problem = problem.format(size=image.stat().st_size)
+    assert str(error.value) == (f'{ann_file}: annotation {ann_id}: image {image} {problem}; '
+                                f'{EXPECTED}')
+    # an image list names the line
+    (tmp_path / 'list.txt').write_text(f'# image x y w h\n{image.name} 10 20 100 90\n')
+    with pytest.raises(ValueError, match=r'list\.txt: line 2: image .* ' + re.escape(problem)):
+        build(ann_file=str(tmp_path / 'list.txt'), metainfo='hand21', data_root=str(tmp_path))
+
+
+def test_a_target_image_that_fails_to_load_names_the_annotation(pose_samples, tmp_path):
+    """With the build-time check off (``check_images=False``) the pipeline's load error names
+    the annotation; so does decoding the images once."""
+    coco, ann_file, image = broken_freihand(pose_samples, tmp_path, 0, lambda jpeg: jpeg[:2000])
+    ann_id = coco['annotations'][0]['id']
+    expected = (f'{ann_file}: annotation {ann_id}: image {image} is a JPEG cut short: 2000 bytes, '
+                f'without the end-of-image marker FF D9 at its end; {EXPECTED}')
+    dataset = build(ann_file=str(ann_file), metainfo='hand21', data_root=str(tmp_path),
+                    pipeline=PIPELINE, check_images=False)
+    with pytest.raises(ValueError) as error:
+        dataset[0]
+    assert str(error.value) == expected
+    with pytest.raises(ValueError) as error:
+        build(ann_file=str(ann_file), metainfo='hand21', data_root=str(tmp_path),
+              check_images=False, decode_images_once=True)
+    assert str(error.value) == expected
