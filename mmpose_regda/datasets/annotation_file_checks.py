@@ -43,9 +43,9 @@ def check_unique_ids(ann_file: str, coco: dict, field: str) -> None:
     duplicated = [i for i, n in counts.items() if n > 1]
     if duplicated:
         raise ValueError(
-            f'{ann_file}: `{field}` has duplicated ids: {_shown(duplicated)} ({len(duplicated)} '
-            f'ids given to more than one record, {sum(counts[i] for i in duplicated)} records); '
-            f'expected each id once ({_DUPLICATE_EFFECT.get(field, "")})')
+            f'{ann_file}: `{field}` has duplicated ids: {_shown(duplicated)} (used by '
+            f'{sum(counts[i] for i in duplicated)} records); expected each id once '
+            f'({_DUPLICATE_EFFECT[field]})')
 
 
 def metainfo_keypoint_names(metainfo: dict) -> List[str]:

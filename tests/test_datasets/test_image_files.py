@@ -6,7 +6,8 @@ import pytest
 from mmpose_regda.datasets.image_files import image_file_problem
 
 
-@pytest.mark.parametrize('name', ['freihand/00000355.jpg', 'rhd/00111.png', 'coco/000000000785.jpg'])
+@pytest.mark.parametrize('name',
+                         ['freihand/00000355.jpg', 'rhd/00111.png', 'coco/000000000785.jpg'])
 def test_real_images_pass_and_their_truncations_do_not(pose_samples, tmp_path, name):
     data = (pose_samples / name).read_bytes()
     path = tmp_path / 'image'

@@ -194,14 +194,14 @@ def test_duplicated_ids_are_refused(tmp_path):
     with pytest.raises(ValueError) as error:
         build(dict(type='SharedHandDataset', ann_file=str(path), test_mode=True))
     assert str(error.value) == (
-        f'{path}: `images` has duplicated ids: 7 (1 ids given to more than one record, 2 '
-        'records); expected each id once (annotations refer to their image by id: one of the '
-        'images would be dropped and its annotations read on the other)')
+        f'{path}: `images` has duplicated ids: 7 (used by 2 records); expected each id once '
+        '(annotations refer to their image by id: one of the images would be dropped and its '
+        'annotations read on the other)')
     content['images'].pop()
     content['annotations'][1]['id'] = 1
     path.write_text(json.dumps(content))
-    with pytest.raises(ValueError, match=r'hand\.json: `annotations` has duplicated ids: 1 \(1 '
-                       r'ids .*\(annotations are read by id: one would be read twice'):
+    with pytest.raises(ValueError, match=r'hand\.json: `annotations` has duplicated ids: 1 \(used '
+                       r'by 2 records\); .*\(annotations are read by id: one would be read twice'):
         build(dict(type='SharedHandDataset', ann_file=str(path), test_mode=True))
 
 

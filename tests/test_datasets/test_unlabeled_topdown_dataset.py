@@ -139,9 +139,9 @@ def test_duplicated_image_ids_are_refused(pose_samples, tmp_path):
         build(ann_file=str(tmp_path / 'boxes.json'), metainfo='hand21',
               data_root=str(pose_samples / 'freihand'))
     assert str(error.value) == (
-        f'{tmp_path / "boxes.json"}: `images` has duplicated ids: {ids[0]} (1 ids given to more '
-        'than one record, 3 records); expected each id once (annotations refer to their image by '
-        'id: one of the images would be dropped and its annotations read on the other)')
+        f'{tmp_path / "boxes.json"}: `images` has duplicated ids: {ids[0]} (used by 3 records); '
+        'expected each id once (annotations refer to their image by id: one of the images would '
+        'be dropped and its annotations read on the other)')
 
 
 def broken_freihand(pose_samples, tmp_path, index, content):
