@@ -5,14 +5,17 @@ does nothing otherwise. ``apply_all()`` runs on ``import mmpose_regda``, before 
 ``mmpose.models`` is imported; :func:`setup_cpu_distributed` is called by ``tools/train.py`` and
 ``tools/test.py``, because it needs the command line's launcher and the config.
 """
+import errno
 import importlib
 import importlib.machinery
 import importlib.util
 import inspect
+import io
 import os
+import pickle
 import sys
 import types
-from typing import List
+from typing import List, Optional
 
 import torch
 
@@ -157,6 +160,142 @@ def register_checkpoint_safe_globals() -> bool:
     return True
 
 
+class UnsafeCheckpoint(pickle.UnpicklingError):
+    """A checkpoint that weights-only loading refuses: it asks, when loaded, for objects that no
+    mmengine checkpoint holds (a function to call, such as ``posix.system``). Nothing of it was
+    executed. Subclasses ``UnpicklingError``, what torch raises for it."""
+
+
+def weights_only_refusal(error: BaseException) -> Optional[str]:
+    """torch's reason for refusing a file under ``weights_only=True`` (``Trying to load
+    unsupported GLOBAL posix.system whose module posix is blocked``), or None when ``error`` is
+    not such a refusal (a damaged file).
+
+    torch (2.6 to 2.14 at least) wraps the reason between a paragraph on its change of default
+    and a pointer to its documentation; only the reason is kept.
+    """
+    if isinstance(error, UnsafeCheckpoint):
+        return str(error)
+    text = str(error)
+    if not isinstance(error, pickle.UnpicklingError) or 'Weights only load failed' not in text:
+        return None
+    reason = text
+    for marker in ('WeightsUnpickler error:', 'from a trusted source.'):
+        if marker in reason:
+            reason = reason.split(marker, 1)[1]
+    reason = reason.split('Check the documentation', 1)[0]
+    return ' '.join(reason.split()).rstrip('.') or 'no reason given'
+
+
+def describe_unsafe_checkpoint(path: str, reason: str, field: str = '') -> str:
+    """The message for a checkpoint refused by weights-only loading: torch's reason, and that
+    the file may be malicious, not damaged."""
+    field = f'{field}: ' if field else ''
+    return (f'{field}checkpoint {path} is refused by weights-only loading ({reason}); it holds '
+            'objects that mmengine does not save: the file may be malicious (made to run code '
+            'when it is loaded), not damaged. Nothing of it was executed; load only checkpoints '
+            'you trust')
+
+
+def _load_from_local_weights_only(filename, map_location):
+    """mmengine's loader of local checkpoints, with the refusal of an unsafe file explained."""
+    from mmengine.runner.checkpoint import load_from_local
+    try:
+        return load_from_local(filename, map_location)
+    except pickle.UnpicklingError as e:
+        reason = weights_only_refusal(e)
+        if reason is None:
+            raise
+        raise UnsafeCheckpoint(describe_unsafe_checkpoint(filename, reason)) from None
+
+
+def explain_unsafe_checkpoints() -> bool:
+    """Make every local checkpoint mmengine loads say why a weights-only refusal happened.
+
+    Upstream cause: mmengine 0.10.7 loads ``--resume``, ``load_from`` and
+    ``init_cfg=dict(type='Pretrained', checkpoint=...)`` through ``CheckpointLoader``, whose
+    local loader lets torch's ``UnpicklingError`` through as it is: a wall of text on torch's
+    change of default that suggests ``weights_only=False``, the one thing not to do with a file
+    that asks to call ``posix.system``. The local scheme (prefix ``''``) is re-registered with
+    :func:`_load_from_local_weights_only`, which loads exactly as mmengine's (weights-only stays
+    on; nothing is ever executed) and raises :class:`UnsafeCheckpoint` naming the file and
+    torch's reason instead.
+
+    Returns:
+        bool: whether the loader was registered.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local_weights_only,
+                                     force=True)
+    return True
+
+
+class CheckpointSaveError(OSError):
+    """A checkpoint that could not be written; the message names the path and the cause."""
+
+
+def save_checkpoint_atomically(checkpoint, filename, file_client_args=None,
+                               backend_args=None) -> None:
+    """mmengine's ``save_checkpoint``, all or nothing for local files.
+
+    The checkpoint is written under a temporary name beside ``filename`` (same folder, so same
+    file system), flushed to disk and renamed over ``filename`` (``os.replace``); see
+    :func:`~mmpose_regda.utils.atomic_output.atomic_output`. A failed write (a full disk) leaves
+    no partial file, raises :class:`CheckpointSaveError` naming the path and the cause, and, as
+    mmengine's ``CheckpointHook`` writes ``last_checkpoint`` only after a successful save, that
+    file still points at the previous good checkpoint. Remote paths (``s3://``, ``pavi://``) are
+    left to mmengine.
+    """
+    from mmengine.runner import checkpoint as mmengine_checkpoint
+    if '://' in str(filename) or file_client_args is not None or backend_args:
+        return mmengine_checkpoint.save_checkpoint(checkpoint, filename, file_client_args,
+                                                   backend_args)
+    from .atomic_output import atomic_output
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    try:
+        with atomic_output(filename) as tmp:
+            _write_file(tmp, buffer.getbuffer())
+    except OSError as e:
+        cause = e.strerror or str(e)
+        advice = (' (the disk is full: free space, or give another --work-dir, then resume from '
+                  'the last checkpoint)' if e.errno in (errno.ENOSPC, errno.EDQUOT) else '')
+        error = CheckpointSaveError(
+            f'checkpoint {filename} could not be saved: {cause}{advice}; no partial file was '
+            'left, last_checkpoint still names the previous checkpoint')
+        error.errno = e.errno  # for callers that test the cause, as of the OSError it replaces
+        raise error from None
+
+
+def _write_file(path: str, data) -> None:
+    """Write ``data`` to ``path`` (a function of its own, so tests can make it fail half-way)."""
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+def install_atomic_checkpoint_saves() -> bool:
+    """Make the checkpoints a Runner saves atomic (:func:`save_checkpoint_atomically`).
+
+    Upstream cause: mmengine 0.10.7's ``save_checkpoint`` writes straight to the final name
+    (``LocalBackend.put``: ``open(filepath, 'wb')``), so a full disk or a killed save leaves a
+    truncated ``epoch_N.pth`` (which ``--resume`` then fails on) and a raw ``OSError``.
+    ``Runner.save_checkpoint`` calls it by the name imported into ``mmengine.runner.runner``, and
+    ``CheckpointHook``'s publishing (``published_keys``) by ``mmengine.runner.save_checkpoint``:
+    both names are replaced, in 0.10.x; a version without them is left as it is.
+
+    Returns:
+        bool: whether the saves were made atomic.
+    """
+    import mmengine.runner
+    import mmengine.runner.runner as runner_module
+    installed = False
+    for module in (runner_module, mmengine.runner):
+        if getattr(module, 'save_checkpoint', None) is not None:
+            module.save_checkpoint = save_checkpoint_atomically
+            installed = True
+    return installed
+
+
 def setup_cpu_distributed(cfg, launcher: str) -> bool:
     """Start distributed training on CPU (gloo) where mmengine assumes CUDA.
 
@@ -165,7 +304,8 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
     ``device_ids=[LOCAL_RANK]`` to DDP, which only accepts device ids for GPU modules. When CUDA
     is unavailable and a launcher is used, this joins the process group on gloo before the
     Runner is built (mmengine then skips its own initialisation) and makes the model wrapper
-    config CPU-ready. Configs need no change between GPU and CPU.
+    config CPU-ready. Configs need no change between GPU and CPU. The group's timeout is
+    ``env_cfg.dist_cfg.timeout`` (seconds), as mmengine's ``init_dist`` reads it on CUDA.
 
     Args:
         cfg (Config): the config about to build the Runner; changed in place.
@@ -182,10 +322,21 @@ def setup_cpu_distributed(cfg, launcher: str) -> bool:
             f'launcher `{launcher}` without CUDA is not supported; use torchrun with '
             '`--launcher pytorch` (tools/dist_train.sh), which runs on gloo on CPU.')
     if not dist.is_initialized():
+        kwargs = {}
+        # the same option, in seconds, as mmengine's init_dist reads on CUDA
+        timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout', None)
+        if timeout is not None:
+            import datetime
+            try:
+                kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+            except TypeError:
+                raise TypeError(f'env_cfg.dist_cfg.timeout={timeout!r}: expected a number of '
+                                'seconds, e.g. env_cfg.dist_cfg.timeout=600') from None
         dist.init_process_group(
             backend='gloo',
             rank=int(os.environ['RANK']),
-            world_size=int(os.environ['WORLD_SIZE']))
+            world_size=int(os.environ['WORLD_SIZE']),
+            **kwargs)
     cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper_cfg = cfg.get('model_wrapper_cfg', None)
     if wrapper_cfg is None:
@@ -207,4 +358,6 @@ def apply_all() -> dict:
     return dict(
         mmcv_ext_placeholder=install_mmcv_ext_placeholder(),
         checkpoint_safe_globals=register_checkpoint_safe_globals(),
+        unsafe_checkpoint_message=explain_unsafe_checkpoints(),
+        atomic_checkpoint_saves=install_atomic_checkpoint_saves(),
     )

@@ -171,3 +171,65 @@ def test_cpu_distributed_starts_gloo_and_drops_device_ids(monkeypatch):
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model_wrapper_cfg.device_ids is None
     assert cfg.model_wrapper_cfg.find_unused_parameters is True  # the user's choice kept
+
+
+# --- unsafe checkpoints through mmengine's loader ------------------------------------------------
+
+class RunsCode:
+    """Unpickled without restrictions, this runs a shell command (``posix.system``)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_mmengine_loads_of_a_code_executing_checkpoint_say_it_may_be_malicious(tmp_path):
+    """What resume, load_from and init_cfg=dict(type='Pretrained') load through."""
+    from mmengine.runner import CheckpointLoader
+    marker, path = tmp_path / 'it_ran', tmp_path / 'resnet.pth'
+    torch.save({'state_dict': {'w': torch.ones(1)}, 'x': RunsCode(marker)}, path)
+    with pytest.raises(compat.UnsafeCheckpoint) as exc:
+        CheckpointLoader.load_checkpoint(str(path))
+    assert str(exc.value).startswith(
+        f'checkpoint {path} is refused by weights-only loading (Trying to load unsupported '
+        'GLOBAL posix.system whose module posix is blocked); it holds objects that mmengine '
+        'does not save: the file may be malicious')
+    assert isinstance(exc.value, pickle.UnpicklingError)  # what torch raised before
+    assert not marker.exists()
+    # a damaged file is not called malicious
+    torch.save({'w': torch.ones(1000)}, path)
+    path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(Exception) as exc:
+        CheckpointLoader.load_checkpoint(str(path))
+    assert not isinstance(exc.value, compat.UnsafeCheckpoint)
+
+
+# --- atomic checkpoint saves ------------------------------------------------------------------
+
+def test_runner_checkpoint_saves_are_atomic():
+    import mmengine.runner
+    import mmengine.runner.runner as runner_module
+    assert runner_module.save_checkpoint is compat.save_checkpoint_atomically  # Runner's saves
+    assert mmengine.runner.save_checkpoint is compat.save_checkpoint_atomically  # publishing
+
+
+def test_a_failed_save_leaves_the_previous_checkpoint_and_no_partial_file(tmp_path, monkeypatch):
+    import errno
+    path = tmp_path / 'epoch_1.pth'
+    compat.save_checkpoint_atomically({'w': torch.ones(3)}, str(path))
+    before = path.read_bytes()
+
+    def fill_the_disk(tmp, data):
+        with open(tmp, 'wb') as f:
+            f.write(bytes(data[:100]))
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(compat, '_write_file', fill_the_disk)
+    with pytest.raises(compat.CheckpointSaveError) as exc:
+        compat.save_checkpoint_atomically({'w': torch.zeros(3)}, str(path))
+    assert str(exc.value).startswith(f'checkpoint {path} could not be saved: No space left on '
+                                     'device (the disk is full')
+    assert exc.value.errno == errno.ENOSPC
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ['epoch_1.pth']
