@@ -13,11 +13,12 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import Config, DictAction  # noqa: E402
 
 import mmpose_regda  # noqa: F401,E402  registers the plugin and applies the upstream fixes
-from mmpose_regda.apis import (CheckpointMismatch, build_runner, check_start_checkpoint,
+from mmpose_regda.apis import (CheckpointMismatch, OutputNotWritable,  # noqa: E402
+                               build_runner, check_out_writable, check_start_checkpoint,
                                enable_visualization, resolve_work_dir, save_metrics_to)
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='MMPose-RegDA test (and eval) a model')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -35,7 +36,7 @@ def parse_args():
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -60,14 +61,18 @@ def merge_args(cfg, args):
     return cfg
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
-    runner = build_runner(cfg, args.launcher)
     try:
-        # mmengine would skip weights that do not fit and evaluate a random head
-        check_start_checkpoint(runner, field='')
-    except CheckpointMismatch as e:
+        # the metrics are written last: a folder that cannot take them must not cost the run
+        if args.out:
+            check_out_writable(args.out)
+        runner = build_runner(cfg, args.launcher)
+        # mmengine would skip weights that do not fit and evaluate a random head; an evaluator
+        # of f' (pred_field='adv_pred_instances') needs a checkpoint that has f'
+        check_start_checkpoint(runner, field='', evaluators=cfg.get('test_evaluator', None))
+    except (CheckpointMismatch, OutputNotWritable) as e:
         sys.exit(f'error: {e} (nothing was evaluated)')
     if args.out:
         save_metrics_to(runner, args.out)

@@ -13,12 +13,22 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import Config, DictAction  # noqa: E402
 
 import mmpose_regda  # noqa: F401,E402  registers the plugin and applies the upstream fixes
-from mmpose_regda.apis import (CheckpointMismatch, build_runner, check_start_checkpoint,
-                               enable_amp, enable_visualization, resolve_resume,
+from mmpose_regda.apis import (AmpNotSupported, CheckpointMismatch, NothingToTrain,  # noqa: E402
+                               WorkDirBusy, build_runner, check_amp_device,
+                               check_start_checkpoint, check_trains_something, enable_amp,
+                               enable_visualization, lock_work_dir, resolve_resume,
                                resolve_work_dir)
+from mmpose_regda.apis.launch import describe_collective_timeout  # noqa: E402
+from mmpose_regda.utils.compat import CheckpointSaveError, UnsafeCheckpoint  # noqa: E402
+
+#: Refusals of a run that cannot do what was asked: one line, before any work is spent
+REFUSALS = (AmpNotSupported, CheckpointMismatch, NothingToTrain, WorkDirBusy)
+#: Failures during the run that the plugin explains in one line (a weights-only refusal of an
+#: ``init_cfg`` checkpoint, a checkpoint that could not be saved)
+EXPLAINED = (UnsafeCheckpoint, CheckpointSaveError)
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a pose model')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -43,7 +53,7 @@ def parse_args():
                         default='none', help='job launcher')
     # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -51,13 +61,15 @@ def parse_args():
 def merge_args(cfg, args):
     """Merge the command line into the config."""
     resolve_work_dir(cfg, args.config, args.work_dir)
-    if args.amp:
-        enable_amp(cfg)
     if args.auto_scale_lr:
         cfg.auto_scale_lr.enable = True
     enable_visualization(cfg, args.show_dir, args.show, args.interval, args.wait_time)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # after --cfg-options: a dtype given there (bfloat16) decides whether --amp can run here
+    if args.amp:
+        enable_amp(cfg)
+    check_amp_device(cfg)
     # after --cfg-options, so that options touching the validation loop do not collide with it
     if args.no_validate:
         cfg.val_cfg = None
@@ -70,15 +82,27 @@ def merge_args(cfg, args):
     return cfg
 
 
-def main():
-    args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
-    runner = build_runner(cfg, args.launcher)
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = Config.fromfile(args.config)
     try:
+        cfg = merge_args(cfg, args)
+        # before the Runner makes its log files: a second training here would interleave them
+        lock_work_dir(cfg.work_dir)
+        runner = build_runner(cfg, args.launcher)
         check_start_checkpoint(runner)
-    except CheckpointMismatch as e:
+        check_trains_something(runner)
+    except REFUSALS as e:
         sys.exit(f'error: {e}')
-    runner.train()
+    try:
+        runner.train()
+    except EXPLAINED as e:
+        sys.exit(f'error: {e}')
+    except RuntimeError as e:
+        message = describe_collective_timeout(e, cfg)
+        if message is None:
+            raise
+        sys.exit(f'error: {message}')
 
 
 if __name__ == '__main__':

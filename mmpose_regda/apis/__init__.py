@@ -1,8 +1,14 @@
 from .checkpoint_checks import CheckpointMismatch
-from .launch import (build_runner, check_start_checkpoint, enable_amp, enable_visualization,
-                     resolve_resume, resolve_work_dir, save_metrics_to)
+from .launch import (DEFAULT_DIST_TIMEOUT, AmpNotSupported, NothingToTrain, OutputNotWritable,
+                     WorkDirBusy, build_runner, check_amp_device, check_out_writable,
+                     check_start_checkpoint, check_trains_something, enable_amp,
+                     enable_visualization, lock_work_dir, resolve_resume, resolve_work_dir,
+                     save_metrics_to)
 
 __all__ = [
-    'CheckpointMismatch', 'build_runner', 'check_start_checkpoint', 'enable_amp',
-    'enable_visualization', 'resolve_resume', 'resolve_work_dir', 'save_metrics_to'
+    'AmpNotSupported', 'CheckpointMismatch', 'DEFAULT_DIST_TIMEOUT', 'NothingToTrain',
+    'OutputNotWritable', 'WorkDirBusy', 'build_runner', 'check_amp_device',
+    'check_out_writable', 'check_start_checkpoint', 'check_trains_something', 'enable_amp',
+    'enable_visualization', 'lock_work_dir', 'resolve_resume', 'resolve_work_dir',
+    'save_metrics_to'
 ]

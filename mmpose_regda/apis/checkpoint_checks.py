@@ -9,13 +9,14 @@ depend on the estimator or optimizer classes, and refuse such a start with
 :class:`CheckpointMismatch`, naming the file and what was expected.
 """
 import os.path as osp
-import pickle
 import re
 from typing import Dict, List, Optional
 
 import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
+
+from ..utils.compat import describe_unsafe_checkpoint, weights_only_refusal
 
 # The parts a plain top-down model (source only, KL pretraining, oracle) has. An adaptation
 # model adds others (f' = ``adv_head``, a domain discriminator, ...) that a source-only
@@ -24,10 +25,14 @@ SOURCE_ONLY_PARTS = ('backbone', 'neck', 'head')
 # optimizer constructors that build one optimizer per part, and the keys of their config that
 # are not parts
 PART_CONSTRUCTORS = ('PartOptimWrapperConstructor', 'RegDAOptimWrapperConstructor')
-NON_PART_KEYS = ('constructor', 'paramwise_cfg', 'type', 'dtype', 'loss_scale')
+NON_PART_KEYS = ('constructor', 'paramwise_cfg', 'type', 'dtype', 'loss_scale',
+                 'allow_cpu_float16')
 # saved beside the per-part optimizer states, not an optimizer
 NON_OPTIMIZER_STATES = ('loss_scalers', )
 SHOWN = 3  # how many keys an error lists
+# the prediction fields that a part of an adaptation model writes, as evaluators name them
+# (``PartPCKAccuracy(pred_field='adv_pred_instances')`` scores f' = ``adv_head``)
+PREDICTION_FIELDS = {'adv_pred_instances': 'adv_head'}
 
 
 class CheckpointMismatch(ValueError):
@@ -52,7 +57,10 @@ def read_checkpoint(path: str, field: str = '') -> dict:
             ``'--resume'``); none for the checkpoint argument of ``tools/test.py``.
 
     Raises:
-        CheckpointMismatch: the file is missing, empty, truncated or not a dict.
+        CheckpointMismatch: the file is missing, empty, truncated or not a dict, or refused by
+            weights-only loading: then the message quotes torch's reason (``Trying to load
+            unsupported GLOBAL posix.system ...``) and says the file may be malicious, not
+            damaged (nothing of it is executed).
     """
     field = f'{field}: ' if field else ''
     if not osp.isfile(path):
@@ -69,14 +77,11 @@ def read_checkpoint(path: str, field: str = '') -> dict:
                 raise
             checkpoint = torch.load(path, map_location='cpu')  # the legacy (non-zip) format
     except Exception as e:  # torch raises several types for a damaged file
+        reason = weights_only_refusal(e)
+        if reason is not None:
+            message = describe_unsafe_checkpoint(path, reason, field.rstrip(': '))
+            raise CheckpointMismatch(message) from None
         text = str(e).strip()
-        if isinstance(e, pickle.UnpicklingError) and 'WeightsUnpickler error:' in text:
-            reason = text.split('WeightsUnpickler error:', 1)[1].split('Check the documentation')[0]
-            reason = ' '.join(reason.split()).rstrip('.')
-            raise CheckpointMismatch(
-                f'{field}checkpoint {path} is refused by weights-only loading ({reason}); it '
-                'holds objects that mmengine does not save: load only checkpoints you '
-                'trust') from None
         first_line = text.splitlines()[0] if text else ''
         raise CheckpointMismatch(
             f'{field}checkpoint {path} cannot be read ({type(e).__name__}: {first_line}); '
@@ -207,7 +212,44 @@ def check_resumable(checkpoint: dict, path: str, cfg) -> None:
         f'trains with {_describe(expected)}. {advice}')
 
 
-def check_start_checkpoint(cfg, model: nn.Module, field: Optional[str] = None) -> List[str]:
+def _evaluator_cfgs(evaluators) -> list:
+    if not evaluators:
+        return []
+    if isinstance(evaluators, dict):
+        return [evaluators] if 'type' in evaluators else list(evaluators.get('metrics', []))
+    return [e for e in evaluators if isinstance(e, dict)]
+
+
+def check_scored_parts(checkpoint: dict, path: str, evaluators, model: nn.Module) -> None:
+    """Refuse to score the predictions of a part the checkpoint does not have.
+
+    An adaptation model evaluated from a source-only checkpoint keeps f' (``adv_head``) at its
+    random initialisation: harmless for f's scores, but ``PartPCKAccuracy(
+    pred_field='adv_pred_instances')`` would report the PCK of that random head.
+
+    Args:
+        evaluators: the evaluator config(s) of the run (``test_evaluator``).
+
+    Raises:
+        CheckpointMismatch: naming the checkpoint, the part and the evaluator's field.
+    """
+    present = _top_level(model_weights(checkpoint))
+    parts = _top_level(model.state_dict())
+    for metric in _evaluator_cfgs(evaluators):
+        field = metric.get('pred_field', None)
+        part = PREDICTION_FIELDS.get(field)
+        if part is None or part not in parts or part in present:
+            continue
+        raise CheckpointMismatch(
+            f'{path} has no `{part}` (no {part}.* weights: a source-only checkpoint), but the '
+            f"evaluator {metric.get('type')}(pred_field='{field}') scores `{part}`'s "
+            'predictions, which would come from its random initialisation. Evaluate a '
+            f"checkpoint of the adaptation run, or drop pred_field='{field}' from "
+            'test_evaluator')
+
+
+def check_start_checkpoint(cfg, model: nn.Module, field: Optional[str] = None,
+                           evaluators=None) -> List[str]:
     """What ``tools/train.py`` and ``tools/test.py`` check before the Runner loads
     ``cfg.load_from`` (resuming when ``cfg.resume``): readable, of the same kind of training when
     resuming, and with weights that fit ``model``. Remote checkpoints are left to mmengine.
@@ -215,6 +257,9 @@ def check_start_checkpoint(cfg, model: nn.Module, field: Optional[str] = None) -
     Args:
         field (str, optional): how errors name where the path came from; by default
             ``--resume`` or ``load_from``.
+        evaluators (optional): the evaluator config(s) that will score the model
+            (``tools/test.py``): the parts whose predictions they score must be in the
+            checkpoint (:func:`check_scored_parts`).
 
     Returns:
         list[str]: notes to log (a part an adaptation model adds to its source-only start).
@@ -230,4 +275,7 @@ def check_start_checkpoint(cfg, model: nn.Module, field: Optional[str] = None) -
         check_resumable(checkpoint, path, cfg)
     if is_model_wrapper(model):
         model = model.module
-    return check_weights_fit(model, checkpoint, path, allow_new_parts=not resume)
+    notes = check_weights_fit(model, checkpoint, path, allow_new_parts=not resume)
+    if evaluators is not None:
+        check_scored_parts(checkpoint, path, evaluators, model)
+    return notes

@@ -1,9 +1,16 @@
-"""What ``tools/train.py`` and ``tools/test.py`` share: turning command-line flags into config.
+"""What ``tools/train.py`` and ``tools/test.py`` share: turning command-line flags into config,
+and the checks that refuse a run before it spends any work.
 
 The flags and their meaning follow MMPose's own tools, so MMPose habits carry over; the
-differences are the CPU distributed start-up and a clear refusal where ``--amp`` cannot work.
+differences are the CPU distributed start-up, a distributed timeout that fails a stalled run in
+minutes, and clear refusals where a run could not do what was asked (``--amp`` on a CPU, a
+training of 0 iterations, a second training in a busy work dir, an ``--out`` that cannot be
+written).
 """
+import os
 import os.path as osp
+import sys
+import time
 from typing import Optional
 
 import mmengine
@@ -40,6 +47,32 @@ def enable_visualization(cfg: Config, show_dir: Optional[str], show: bool = Fals
     vis.interval = interval
 
 
+#: What lets float16 autocast run on a CPU anyway (to measure it, or in tests): the config key
+#: ``optim_wrapper.allow_cpu_float16=True`` (adaptation configs), or this environment variable
+#: set to 1.
+ALLOW_CPU_FLOAT16_ENV = 'MMPOSE_REGDA_ALLOW_CPU_FLOAT16'
+
+
+def cpu_float16_refusal(what: str) -> str:
+    """The one message that refuses float16 mixed precision on a machine without CUDA."""
+    return (f'{what}: float16 mixed precision needs a CUDA device, and this machine has none. On '
+            'a CPU, float16 autocast runs about 8x slower than float32 (its convolutions have no '
+            'fast kernels), and mmengine\'s AmpOptimWrapper of a single-optimizer config '
+            'refuses it. Drop --amp (train in float32); an adaptation config '
+            "(constructor='PartOptimWrapperConstructor') can use bfloat16 on a CPU: --amp "
+            '--cfg-options optim_wrapper.dtype=bfloat16')
+
+
+def cpu_float16_allowed(optim_wrapper) -> bool:
+    return (bool(optim_wrapper.get('allow_cpu_float16', False))
+            or os.environ.get(ALLOW_CPU_FLOAT16_ENV, '') == '1')
+
+
+class AmpNotSupported(RuntimeError):
+    """``--amp`` (or a config's float16) where it cannot run well; the message says why and the
+    alternative."""
+
+
 def enable_amp(cfg: Config) -> None:
     """``--amp``: mixed precision, as MMPose's ``tools/train.py`` sets it.
 
@@ -48,17 +81,41 @@ def enable_amp(cfg: Config) -> None:
     models' one-optimizer-per-part config (``constructor='PartOptimWrapperConstructor'``) it
     switches every part to mixed precision at once, float16 with one loss scale per objective,
     or bfloat16 with ``optim_wrapper.dtype='bfloat16'`` (also on CPU).
+
+    Call it after ``--cfg-options`` are merged, so that a ``dtype`` given there counts; the
+    device is checked by :func:`check_amp_device`.
+
+    Raises:
+        AmpNotSupported: float16 on a machine without CUDA.
     """
     optim_wrapper = cfg.optim_wrapper
-    if optim_wrapper.get('type', 'OptimWrapper') == 'AmpOptimWrapper':
-        return  # already on in the config
+    if optim_wrapper.get('type', 'OptimWrapper') != 'AmpOptimWrapper':
+        optim_wrapper.type = 'AmpOptimWrapper'
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+    check_amp_device(cfg, '--amp')
+
+
+def check_amp_device(cfg: Config, what: str = "optim_wrapper.type='AmpOptimWrapper'") -> None:
+    """Refuse mixed precision that cannot run well here, before anything is built.
+
+    Without CUDA, float16 is refused for every config alike (:func:`cpu_float16_refusal`),
+    unless ``optim_wrapper.allow_cpu_float16=True`` or ``MMPOSE_REGDA_ALLOW_CPU_FLOAT16=1`` asks
+    for it (adaptation configs); a single optimizer is refused in any precision (mmengine's
+    AmpOptimWrapper asserts a GPU). bfloat16 of an adaptation config runs. Nothing to check
+    without ``type='AmpOptimWrapper'``.
+
+    Raises:
+        AmpNotSupported: naming ``what`` asked for it, why and the alternative.
+    """
+    import torch
+    optim_wrapper = cfg.get('optim_wrapper', None) or {}
+    if optim_wrapper.get('type', None) != 'AmpOptimWrapper' or torch.cuda.is_available():
+        return
+    dtype = str(optim_wrapper.get('dtype', None) or 'float16').replace('torch.', '')
     if 'constructor' not in optim_wrapper:
-        import torch
-        if not torch.cuda.is_available():
-            raise RuntimeError('--amp needs a CUDA device for this config: mmengine\'s '
-                               'AmpOptimWrapper refuses to run on CPU. Drop --amp here.')
-    optim_wrapper.type = 'AmpOptimWrapper'
-    optim_wrapper.setdefault('loss_scale', 'dynamic')
+        raise AmpNotSupported(cpu_float16_refusal(what))
+    if dtype == 'float16' and not cpu_float16_allowed(optim_wrapper):
+        raise AmpNotSupported(cpu_float16_refusal(what))
 
 
 def resolve_resume(cfg: Config, resume: Optional[str]) -> Optional[str]:
@@ -90,13 +147,15 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> Optional[str]:
     return f'--resume: nothing to resume in {cfg.work_dir} (no last_checkpoint); {start}'
 
 
-def check_start_checkpoint(runner: Runner, field: Optional[str] = None) -> None:
+def check_start_checkpoint(runner: Runner, field: Optional[str] = None,
+                           evaluators=None) -> None:
     """Refuse, before it is loaded, a checkpoint that cannot start the runner's run (see
-    :mod:`.checkpoint_checks`); log the notes of an adaptation model's new parts."""
+    :mod:`.checkpoint_checks`; ``evaluators``: the test evaluators, whose scored parts the
+    checkpoint must have); log the notes of an adaptation model's new parts."""
     from mmengine.logging import print_log
 
     from .checkpoint_checks import check_start_checkpoint as check
-    for note in check(runner.cfg, runner.model, field):
+    for note in check(runner.cfg, runner.model, field, evaluators):
         print_log(note, logger='current')
 
 
@@ -117,10 +176,195 @@ def save_metrics_to(runner: Runner, out_file: str) -> None:
     runner.register_hook(_SaveMetricsHook(out_file), 'LOWEST')
 
 
+#: Seconds a distributed collective may wait for the other ranks before the run fails
+#: (``env_cfg.dist_cfg.timeout``, as mmengine's ``init_dist`` reads it). torch's default is 30
+#: minutes (gloo; NCCL 10), during which a run whose rank stopped (a stopped or swapped-out
+#: process, a hung data loader) looks busy while it does nothing; 10 minutes is far more than
+#: any step or validation of these models takes between two collectives, and fails such a run
+#: in minutes. A config or ``--cfg-options env_cfg.dist_cfg.timeout=SECONDS`` sets another.
+DEFAULT_DIST_TIMEOUT = 600
+
+
 def build_runner(cfg: Config, launcher: str) -> Runner:
-    """Build the Runner; on a machine without CUDA a launcher starts on gloo (see compat)."""
+    """Build the Runner; on a machine without CUDA a launcher starts on gloo (see compat).
+
+    A distributed run gets ``env_cfg.dist_cfg.timeout`` (:data:`DEFAULT_DIST_TIMEOUT` unless the
+    config sets it), on CUDA through mmengine's ``init_dist`` and on CPU through
+    :func:`~mmpose_regda.utils.compat.setup_cpu_distributed`.
+    """
     cfg.launcher = launcher
+    if launcher != 'none':
+        dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+        dist_cfg.setdefault('timeout', DEFAULT_DIST_TIMEOUT)
     setup_cpu_distributed(cfg, launcher)
     if 'preprocess_cfg' in cfg:
         cfg.model.setdefault('data_preprocessor', cfg.get('preprocess_cfg', {}))
     return Runner.from_cfg(cfg)
+
+
+def describe_collective_timeout(error: BaseException, cfg: Config) -> Optional[str]:
+    """What to tell the user when a distributed collective timed out, or None for another
+    error: which rank stopped answering, and the option that sets the timeout."""
+    text = str(error)
+    if not any(word in text for word in ('Timed out', 'timed out', 'Timeout', 'timeout')):
+        return None
+    import torch.distributed as dist
+    if not dist.is_available() or not dist.is_initialized():
+        return None
+    rank, world_size = dist.get_rank(), dist.get_world_size()
+    others = [r for r in range(world_size) if r != rank]
+    who = f'rank {others[0]}' if len(others) == 1 else f'one of ranks {others}'
+    timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout', None)
+    first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return (f'rank {rank}: {who} stopped answering: a distributed collective waited '
+            f'env_cfg.dist_cfg.timeout={timeout} s for it ({first_line}). It was stopped, hung '
+            'or killed (out of memory?); its own output says why. If one step legitimately '
+            'takes longer, raise the timeout: --cfg-options env_cfg.dist_cfg.timeout=SECONDS')
+
+
+class NothingToTrain(ValueError):
+    """The run would train nothing; the message names the value and what was expected."""
+
+
+def _loader_field(runner: Runner, key: str, default=None):
+    loader_cfg = runner.cfg.get('train_dataloader', None) or {}
+    return loader_cfg.get(key, default)
+
+
+def check_trains_something(runner: Runner) -> None:
+    """Refuse a run that would train nothing, before any work is spent on it.
+
+    mmengine runs such a run to its end without a word: ``train_cfg.max_epochs=0`` exits 0,
+    ``max_iters=0`` saves the untrained model as a checkpoint, and a batch larger than the
+    dataset with ``drop_last=True`` gives epochs of no iteration. Building the train loop here
+    (what ``runner.train()`` does first; it reuses the loop) builds the dataloader, whose length
+    is the iterations of an epoch on this process.
+
+    Raises:
+        NothingToTrain: naming the setting and what was expected.
+    """
+    from mmengine.runner import IterBasedTrainLoop
+    loop = runner.train_loop
+    if loop is None:
+        return
+    by_iter = isinstance(loop, IterBasedTrainLoop)
+    total = loop.max_iters if by_iter else loop.max_epochs
+    if total <= 0:
+        key = 'max_iters' if by_iter else 'max_epochs'
+        raise NothingToTrain(f'train_cfg.{key}={total}: nothing would be trained; expected '
+                             f'train_cfg.{key} >= 1')
+    loader = loop.dataloader
+    if len(loader) > 0:
+        return
+    batch_size = getattr(loader, 'batch_size', None) or _loader_field(runner, 'batch_size')
+    drop_last = getattr(loader, 'drop_last', _loader_field(runner, 'drop_last', False))
+    sampler = getattr(loader, 'sampler', None)
+    try:
+        samples = len(sampler) if sampler is not None else len(loader.dataset)
+    except TypeError:
+        samples = None
+    per_process = ' per process' if runner.world_size > 1 else ''
+    if samples == 0:
+        raise NothingToTrain(f'train_dataloader.dataset has no sample{per_process}: nothing '
+                             'would be trained; expected a dataset with at least one sample')
+    if drop_last and samples is not None:
+        raise NothingToTrain(
+            f'train_dataloader.batch_size={batch_size} > {samples} samples{per_process} with '
+            f'drop_last=True: an epoch has no iteration, nothing would be trained; expected '
+            f'batch_size <= {samples}, or train_dataloader.drop_last=False')
+    raise NothingToTrain(f'train_dataloader gives no batch (batch_size={batch_size}, '
+                         f'{samples} samples{per_process}): nothing would be trained')
+
+
+class WorkDirBusy(RuntimeError):
+    """Another training runs in the same work dir; the message names it."""
+
+
+#: The lock file of a training in its work dir (hidden; it holds who holds the lock).
+LOCK_NAME = '.train.lock'
+_held_locks = {}  # work dir -> open lock file, held until the process exits
+
+
+def _is_rank_zero() -> bool:
+    # under torchrun / slurm only the first process takes the lock: the others are the same run
+    for name in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
+        if name in os.environ:
+            return os.environ[name] == '0'
+    return True
+
+
+def lock_work_dir(work_dir: str) -> Optional[str]:
+    """Hold the work dir of a training for the life of this process (rank 0 only).
+
+    Two trainings in one work dir overwrite each other's ``epoch_N.pth`` and ``last_checkpoint``
+    and interleave their logs, both exiting 0. The lock is ``fcntl.flock`` on
+    ``<work_dir>/.train.lock``: the kernel releases it when its process ends, however it ends,
+    so a lock left by a killed run never blocks the next one. The file says who holds it (pid,
+    host, start time, command), for the refusal of the next run.
+
+    Returns:
+        str or None: the lock file, or None where no lock was taken (another rank; no flock).
+
+    Raises:
+        WorkDirBusy: another live process holds the lock, naming it.
+    """
+    if not _is_rank_zero():
+        return None
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks, no refusal
+        return None
+    work_dir = osp.abspath(work_dir)
+    if work_dir in _held_locks:
+        return _held_locks[work_dir].name
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, LOCK_NAME)
+    f = open(path, 'a+')
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = ' '.join(f.read().split()) or 'a process that has not written its name yet'
+        f.close()
+        raise WorkDirBusy(
+            f'work dir {work_dir} is in use by another training ({holder}); its checkpoints and '
+            'logs would be overwritten and interleaved. Wait for it to end, or give this run '
+            'another --work-dir') from None
+    f.seek(0)
+    f.truncate()
+    command = ' '.join([osp.basename(sys.executable)] + sys.argv)
+    import socket
+    f.write(f'pid {os.getpid()} on {socket.gethostname()}, started '
+            f'{time.strftime("%Y-%m-%d %H:%M:%S")}: {command}\n')
+    f.flush()
+    _held_locks[work_dir] = f  # released by the kernel when this process exits
+    return path
+
+
+class OutputNotWritable(OSError):
+    """An output file that cannot be written; the message names it and the cause."""
+
+
+def check_out_writable(out_file: str) -> None:
+    """Refuse, before any evaluation, an ``--out`` file that cannot be written.
+
+    The metrics are written at the very end (atomically: a temporary file beside the target);
+    a folder that is read-only or cannot be created would fail only then. A missing folder is
+    created, as for ``--work-dir``. The check writes and removes a probe file there.
+
+    Raises:
+        OutputNotWritable: naming the path and the cause.
+    """
+    folder = osp.dirname(osp.abspath(out_file))
+    if osp.isdir(out_file):
+        raise OutputNotWritable(f'--out {out_file} is a folder; expected a file name ending in '
+                                '.json, .yaml or .pkl')
+    try:
+        os.makedirs(folder, exist_ok=True)
+        probe = osp.join(folder, f'.{osp.basename(out_file)}.{os.getpid()}.probe')
+        with open(probe, 'w'):
+            pass
+        os.remove(probe)
+    except OSError as e:
+        raise OutputNotWritable(f'--out {out_file}: cannot write to {folder} ({e.strerror}); '
+                                'expected a folder this user can write to') from None

@@ -6,9 +6,10 @@ from mmengine.config import Config
 from torch import nn
 
 from mmpose_regda.apis import CheckpointMismatch, resolve_resume
-from mmpose_regda.apis.checkpoint_checks import (check_resumable, check_start_checkpoint,
-                                                 check_weights_fit, expected_optimizers,
-                                                 read_checkpoint, saved_optimizers)
+from mmpose_regda.apis.checkpoint_checks import (check_resumable, check_scored_parts,
+                                                 check_start_checkpoint, check_weights_fit,
+                                                 expected_optimizers, read_checkpoint,
+                                                 saved_optimizers)
 
 
 class Estimator(nn.Module):
@@ -165,3 +166,44 @@ def test_resume_without_a_checkpoint_to_resume_keeps_load_from(tmp_path):
     assert 'continuing from' in note
     resolve_resume(cfg, 'other.pth')
     assert cfg.resume is True and cfg.load_from == 'other.pth'
+
+
+class RunsCode:
+    """Unpickled without restrictions, this runs a shell command (``posix.system``)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+        return os.system, (f'touch {self.marker}', )
+
+
+def test_a_code_executing_checkpoint_is_called_possibly_malicious_not_damaged(tmp_path):
+    marker = tmp_path / 'it_ran'
+    path = tmp_path / 'epoch_1.pth'
+    torch.save(dict(state_dict=Estimator().state_dict(), meta=RunsCode(marker)), path)
+    with pytest.raises(CheckpointMismatch) as exc:
+        read_checkpoint(str(path), '--resume')
+    assert str(exc.value) == (
+        f'--resume: checkpoint {path} is refused by weights-only loading (Trying to load '
+        'unsupported GLOBAL posix.system whose module posix is blocked); it holds objects that '
+        'mmengine does not save: the file may be malicious (made to run code when it is '
+        'loaded), not damaged. Nothing of it was executed; load only checkpoints you trust')
+    assert not marker.exists()
+
+
+def test_scoring_a_part_the_checkpoint_lacks_is_refused():
+    source_only = dict(state_dict=Estimator().state_dict())
+    f_prime = [dict(type='PartPCKAccuracy'), dict(type='PartPCKAccuracy',
+                                                  pred_field='adv_pred_instances')]
+    with pytest.raises(CheckpointMismatch, match=r"^kl\.pth has no `adv_head` \(no adv_head\.\* "
+                       r"weights: a source-only checkpoint\), but the evaluator PartPCKAccuracy\("
+                       r"pred_field='adv_pred_instances'\) scores `adv_head`'s predictions"):
+        check_scored_parts(source_only, 'kl.pth', f_prime, Estimator(adaptation=True))
+    # f only, or a checkpoint with f', or a model without f': nothing to refuse
+    check_scored_parts(source_only, 'kl.pth', f_prime[:1], Estimator(adaptation=True))
+    check_scored_parts(dict(state_dict=Estimator(adaptation=True).state_dict()), 'regda.pth',
+                       f_prime, Estimator(adaptation=True))
+    check_scored_parts(source_only, 'kl.pth', dict(type='Evaluator', metrics=f_prime),
+                       Estimator())
