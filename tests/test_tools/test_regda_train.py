@@ -171,10 +171,12 @@ def test_resume_continues_exactly(pose_samples, tmp_path, method):
     assert last['adv_grad_scale'] == pytest.approx(1. / (1. + math.exp(-2 / 2)) - 0.5)
 
 
-#: A narrow ResNet-18 and head: float16 convolutions are slow on CPU.
+#: A narrow ResNet-18 and head: float16 convolutions are slow on CPU. float16 on a CPU is
+#: refused unless asked for; here it is, to test the loss scales without a GPU.
 NARROW_MODEL = """
 model = dict(backbone=dict(stem_channels=16, base_channels=8), neck=dict(in_channels=64,
              out_channels=(16, 16, 16)), head=dict(in_channels=16, conv_out_channels=(16, )))
+optim_wrapper = dict(allow_cpu_float16=True)
 """
 
 

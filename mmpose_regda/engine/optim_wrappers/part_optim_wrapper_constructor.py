@@ -52,6 +52,8 @@ class PartOptimWrapperConstructor:
     def __init__(self, optim_wrapper_cfg: dict, paramwise_cfg: Optional[dict] = None):
         cfg = {name: part for name, part in copy.deepcopy(dict(optim_wrapper_cfg)).items()
                if part is not None}
+        # float16 on a CPU is refused unless asked for (see _refuse_cpu_float16)
+        self.allow_cpu_float16 = bool(cfg.pop('allow_cpu_float16', False))
         self.precision = self._precision(cfg.pop('type', 'OptimWrapper'),
                                          cfg.pop('dtype', None),
                                          cfg.pop('loss_scale', 'dynamic'))
@@ -84,6 +86,18 @@ class PartOptimWrapperConstructor:
                              f'AmpOptimWrapper, got {dtype!r}')
         return dict(dtype=dtype, loss_scale=loss_scale)
 
+    def _refuse_cpu_float16(self, device: torch.device) -> None:
+        """float16 autocast on a CPU runs about 8x slower than float32: refused as ``--amp``
+        refuses it (one message, :func:`mmpose_regda.apis.launch.cpu_float16_refusal`), unless
+        ``optim_wrapper.allow_cpu_float16=True`` or ``MMPOSE_REGDA_ALLOW_CPU_FLOAT16=1``."""
+        if (device.type != 'cpu' or torch.cuda.is_available()
+                or self.precision['dtype'] not in ('float16', torch.float16)):
+            return
+        from mmpose_regda.apis.launch import cpu_float16_allowed, cpu_float16_refusal
+        if not cpu_float16_allowed(dict(allow_cpu_float16=self.allow_cpu_float16)):
+            raise ValueError(cpu_float16_refusal(
+                "optim_wrapper.type='AmpOptimWrapper' with dtype='float16'"))
+
     def __call__(self, model: nn.Module) -> PartOptimWrapperDict:
         model = model.module if is_model_wrapper(model) else model
         parts = model.optim_parts()
@@ -103,6 +117,7 @@ class PartOptimWrapperConstructor:
                 for module in modules})
             wrappers[name] = DefaultOptimWrapperConstructor(part_cfg, paramwise_cfg)(part_model)
         device = next(model.parameters()).device
+        self._refuse_cpu_float16(device)
         return PartOptimWrapperDict(wrappers, device_type=device.type, **self.precision)
 
 
