@@ -200,12 +200,12 @@ class KeypointCocoDataset(BaseCocoStyleDataset):
         return f'{total} of {self._num_read} instances left out: ' + '; '.join(parts)
 
     def parse_data_info(self, raw_data_info: dict) -> Optional[dict]:
+        self._check_file()
         ann = raw_data_info['raw_ann_info']
         self._num_read += 1
         if 'bbox' not in ann or 'keypoints' not in ann:  # mmpose leaves it out
             self._dropped['without `bbox` or `keypoints`'].append(ann.get('id'))
             return None
-        self._check_file()
         num_keypoints = self._metainfo['num_keypoints']
         where = (f'{self.ann_file}: annotation id {ann.get("id")} '
                  f'(image id {ann.get("image_id")})')
