@@ -81,7 +81,7 @@ def check_category_keypoints(ann_file: str, coco: dict, metainfo: dict,
     dataset = metainfo.get('dataset_name', '')
     for i, category in enumerate(categories):
         names = category.get('keypoints') if isinstance(category, dict) else None
-        if not names:  # a boxes-only file: nothing to compare
+        if not names or not isinstance(names, list):  # a boxes-only file: nothing to compare
             continue
         field = f'`categories[{i}].keypoints` (category {category.get("name")!r})'
         if len(names) != len(expected):
