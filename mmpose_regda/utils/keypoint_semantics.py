@@ -43,9 +43,10 @@ def check_keypoint_semantics(names: Dict[str, Optional[List[str]]],
                 f'{ref_where} and {where} have the same keypoints in another order:\n'
                 f'  {ref_where}: {", ".join(ref)}\n  {where}: {", ".join(other)}\n'
                 'A model trained on one order scores the other wrong. Read both in one order: '
-                "for hands, the plugin's SharedHandDataset(keypoint_order=<the file's order>) "
-                'reads RHD, FreiHand, OneHand10K and COCO-WholeBody files in the shared hand21 '
-                "order; or give the datasets one metainfo and convert the files' order.")
+                "for hands, the plugin's SharedHandDataset reads files in the shared hand21 "
+                "order (wrist, then each finger base to tip) and RHD's tip-to-base files with "
+                "keypoint_order='rhd'; otherwise give the datasets one metainfo and convert the "
+                "files' order.")
         only_ref = [n for n in ref if n not in other]
         only_other = [n for n in other if n not in ref]
         raise ValueError(

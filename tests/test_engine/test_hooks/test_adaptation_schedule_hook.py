@@ -107,3 +107,73 @@ def test_both_domains_of_a_two_domain_dataset_are_checked():
 def test_the_first_configs_name_builds_the_same_hook():
     init_default_scope('mmpose')
     assert type(HOOKS.build(dict(type='RegDAHook'))) is AdaptationScheduleHook
+
+
+def named_domain(name, metainfo_file):
+    """A dataset stand-in with the keypoint names of one of mmpose's metainfo files."""
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+    domain = Domain(name, 21)
+    domain.metainfo = dict(parse_pose_metainfo(dict(from_file=metainfo_file)),
+                           dataset_name=name)
+    return domain
+
+
+def test_the_same_keypoints_in_another_order_stop_with_both_orders_named():
+    """RHD's files go tip to base, OneHand10K's base to tip: the same 21 names."""
+    runner = fake_runner(build_tiny_regda(type='RegDAPoseEstimator', head=dict(
+        type='KLHeatmapHead', in_channels=8, out_channels=21, deconv_out_channels=None,
+        conv_out_channels=(8, ), conv_kernel_sizes=(3, ))), 0)
+    rhd = named_domain('rhd2d', 'configs/_base_/datasets/rhd2d.py')
+    onehand = named_domain('onehand10k', 'configs/_base_/datasets/onehand10k.py')
+    runner.train_dataloader.dataset = DomainAdaptationDataset(rhd, onehand)
+    runner._val_loop.dataloader.dataset = onehand
+    with pytest.raises(ValueError, match=r'(?s)the train source dataset \(rhd2d\) and the train '
+                       r'target dataset \(onehand10k\) have the same keypoints in another order:'
+                       r'\n  .*: wrist, thumb4, thumb3, .*\n  .*: wrist, thumb1, thumb2, .*'
+                       r"keypoint_order='rhd'"):
+        AdaptationScheduleHook().before_train(runner)
+    # other names, same count: both lists and what differs
+    renamed = named_domain('onehand10k', 'configs/_base_/datasets/onehand10k.py')
+    renamed.metainfo['keypoint_id2name'] = {
+        i: f'point{i}' if i else 'wrist' for i in renamed.metainfo['keypoint_id2name']}
+    runner.train_dataloader.dataset = DomainAdaptationDataset(onehand, onehand)
+    runner._val_loop.dataloader.dataset = renamed
+    with pytest.raises(ValueError, match=r'(?s)name different keypoints:.*only in the first: thumb1, '
+                       r'.*only in the second: point1, '):
+        AdaptationScheduleHook().before_train(runner)
+    runner._val_loop.dataloader.dataset = onehand
+    AdaptationScheduleHook().before_train(runner)  # one order everywhere passes
+
+
+def test_a_single_optimizer_or_a_plain_ddp_wrapper_stops_before_any_weight_is_loaded():
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from tiny_regda import build_optim_wrapper as part_optim_wrapper
+    model = build_tiny_regda()
+    runner = fake_runner(model, 0)
+    runner.cfg = Config(dict(model_wrapper_cfg=dict(type='MMSeparateDistributedDataParallel')))
+    runner.optim_wrapper = build_optim_wrapper(model, dict(optimizer=dict(type='SGD', lr=0.1)))
+    with pytest.raises(TypeError, match=r"optim_wrapper: RegDAPoseEstimator trains one optimizer "
+                       r"per part \(generator, head, adv_head\), but the runner built a single "
+                       r"OptimWrapper. Set optim_wrapper=dict\(_delete_=True, "
+                       r"constructor='PartOptimWrapperConstructor'"):
+        AdaptationScheduleHook().before_run(runner)
+    runner.optim_wrapper = part_optim_wrapper(model)
+    for wrapper_cfg, shown in ((None, 'MMDistributedDataParallel'),
+                               (dict(type='MMDistributedDataParallel'),
+                                'MMDistributedDataParallel')):
+        runner.cfg = Config(dict(model_wrapper_cfg=wrapper_cfg))
+        with pytest.raises(TypeError, match=rf"model_wrapper_cfg: RegDAPoseEstimator runs each "
+                           rf"part through its own DDP module .* wrapped by {shown}.*Set "
+                           r"model_wrapper_cfg=dict\(type='MMSeparateDistributedDataParallel'\)"):
+            AdaptationScheduleHook().before_run(runner)
+    runner.cfg = Config(dict(model_wrapper_cfg=dict(type='RegDADistributedDataParallel')))
+    AdaptationScheduleHook().before_run(runner)  # the old name of the same wrapper passes
+
+
+def test_a_warm_start_for_a_model_that_ignores_it_is_refused():
+    runner = fake_runner(build_tiny_regda(type='MCDPoseEstimator'), 0)
+    with pytest.raises(ValueError, match=r'MCDPoseEstimator sends psi its full gradient and '
+                       r'ignores adv_grad_scale.*give it grad_scale=None'):
+        AdaptationScheduleHook().before_train(runner)
+    AdaptationScheduleHook(grad_scale=None).before_train(runner)
