@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Distributed testing with torchrun: tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py args...]
 # On GPUs, one process per GPU on NCCL; without CUDA, CPU processes on gloo.
+# A process that stops answering fails the others after env_cfg.dist_cfg.timeout seconds (600
+# unless the config sets it): --cfg-options env_cfg.dist_cfg.timeout=SECONDS to change it.
 CONFIG=$1
 CHECKPOINT=$2
 NPROCS=$3

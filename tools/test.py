@@ -16,6 +16,7 @@ import mmpose_regda  # noqa: F401,E402  registers the plugin and applies the ups
 from mmpose_regda.apis import (CheckpointMismatch, OutputNotWritable,  # noqa: E402
                                build_runner, check_out_writable, check_start_checkpoint,
                                enable_visualization, resolve_work_dir, save_metrics_to)
+from mmpose_regda.apis.launch import describe_collective_timeout  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -66,8 +67,9 @@ def main(argv=None):
     cfg = merge_args(Config.fromfile(args.config), args)
     try:
         # the metrics are written last: a folder that cannot take them must not cost the run
-        if args.out:
-            check_out_writable(args.out)
+        for flag, out_file in (('--out', args.out), ('--dump', args.dump)):
+            if out_file:
+                check_out_writable(out_file, flag)
         runner = build_runner(cfg, args.launcher)
         # mmengine would skip weights that do not fit and evaluate a random head; an evaluator
         # of f' (pred_field='adv_pred_instances') needs a checkpoint that has f'
@@ -76,7 +78,13 @@ def main(argv=None):
         sys.exit(f'error: {e} (nothing was evaluated)')
     if args.out:
         save_metrics_to(runner, args.out)
-    runner.test()
+    try:
+        runner.test()
+    except RuntimeError as e:
+        message = describe_collective_timeout(e, cfg)
+        if message is None:
+            raise
+        sys.exit(f'error: {message}')
 
 
 if __name__ == '__main__':

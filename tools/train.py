@@ -17,7 +17,7 @@ from mmpose_regda.apis import (AmpNotSupported, CheckpointMismatch, NothingToTra
                                WorkDirBusy, build_runner, check_amp_device,
                                check_start_checkpoint, check_trains_something, enable_amp,
                                enable_visualization, lock_work_dir, resolve_resume,
-                               resolve_work_dir)
+                               resolve_work_dir, unlock_work_dir)
 from mmpose_regda.apis.launch import describe_collective_timeout  # noqa: E402
 from mmpose_regda.utils.compat import CheckpointSaveError, UnsafeCheckpoint  # noqa: E402
 
@@ -36,8 +36,10 @@ def parse_args(argv=None):
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint; without a path, from the latest checkpoint in the '
         'work directory')
-    parser.add_argument('--amp', action='store_true', default=False,
-                        help='enable automatic-mixed-precision training (CUDA only)')
+    parser.add_argument(
+        '--amp', action='store_true', default=False,
+        help='enable automatic-mixed-precision training: float16 on CUDA; without CUDA, only '
+        'the adaptation configs, in bfloat16 (--cfg-options optim_wrapper.dtype=bfloat16)')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not evaluate checkpoints during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -89,7 +91,18 @@ def main(argv=None):
         cfg = merge_args(cfg, args)
         # before the Runner makes its log files: a second training here would interleave them
         lock_work_dir(cfg.work_dir)
-        runner = build_runner(cfg, args.launcher)
+    except REFUSALS as e:
+        sys.exit(f'error: {e}')
+    try:
+        train(cfg, args.launcher)
+    finally:
+        unlock_work_dir(cfg.work_dir)  # the kernel would at exit; main() may run in a test
+
+
+def train(cfg, launcher):
+    """Build the Runner, refuse a start that cannot train, and train."""
+    try:
+        runner = build_runner(cfg, launcher)
         check_start_checkpoint(runner)
         check_trains_something(runner)
     except REFUSALS as e:

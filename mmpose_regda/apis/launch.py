@@ -253,6 +253,7 @@ def check_trains_something(runner: Runner) -> None:
         key = 'max_iters' if by_iter else 'max_epochs'
         raise NothingToTrain(f'train_cfg.{key}={total}: nothing would be trained; expected '
                              f'train_cfg.{key} >= 1')
+    _check_left_to_train(runner.cfg, 'max_iters' if by_iter else 'max_epochs', total)
     loader = loop.dataloader
     if len(loader) > 0:
         return
@@ -274,6 +275,22 @@ def check_trains_something(runner: Runner) -> None:
             f'batch_size <= {samples}, or train_dataloader.drop_last=False')
     raise NothingToTrain(f'train_dataloader gives no batch (batch_size={batch_size}, '
                          f'{samples} samples{per_process}): nothing would be trained')
+
+
+def _check_left_to_train(cfg: Config, key: str, total: int) -> None:
+    """A resumed run whose checkpoint is already at ``train_cfg.<key>`` would train nothing."""
+    from .checkpoint_checks import is_local, read_checkpoint
+    path = cfg.get('load_from', None)
+    if not cfg.get('resume', False) or not path or not is_local(path):
+        return
+    meta = read_checkpoint(path, '--resume').get('meta', {})
+    unit = 'iter' if key == 'max_iters' else 'epoch'
+    done = meta.get(unit, None) if isinstance(meta, dict) else None
+    if isinstance(done, int) and done >= total:
+        raise NothingToTrain(
+            f'--resume: {path} was saved at {unit} {done}, and train_cfg.{key}={total}: nothing '
+            f'is left to train; expected train_cfg.{key} > {done} (e.g. --cfg-options '
+            f'train_cfg.{key}={2 * done})')
 
 
 class WorkDirBusy(RuntimeError):
@@ -345,8 +362,17 @@ class OutputNotWritable(OSError):
     """An output file that cannot be written; the message names it and the cause."""
 
 
-def check_out_writable(out_file: str) -> None:
-    """Refuse, before any evaluation, an ``--out`` file that cannot be written.
+def unlock_work_dir(work_dir: str) -> None:
+    """Release the lock :func:`lock_work_dir` took, before this process exits (a tool's
+    ``main()`` run in a longer-lived process, such as a test)."""
+    f = _held_locks.pop(osp.abspath(work_dir), None)
+    if f is not None:
+        f.close()  # closing the last descriptor releases the flock
+
+
+def check_out_writable(out_file: str, flag: str = '--out') -> None:
+    """Refuse, before any evaluation, an output file (``--out``, ``--dump``) that cannot be
+    written.
 
     The metrics are written at the very end (atomically: a temporary file beside the target);
     a folder that is read-only or cannot be created would fail only then. A missing folder is
@@ -357,8 +383,7 @@ def check_out_writable(out_file: str) -> None:
     """
     folder = osp.dirname(osp.abspath(out_file))
     if osp.isdir(out_file):
-        raise OutputNotWritable(f'--out {out_file} is a folder; expected a file name ending in '
-                                '.json, .yaml or .pkl')
+        raise OutputNotWritable(f'{flag} {out_file} is a folder; expected a file name')
     try:
         os.makedirs(folder, exist_ok=True)
         probe = osp.join(folder, f'.{osp.basename(out_file)}.{os.getpid()}.probe')
@@ -366,5 +391,5 @@ def check_out_writable(out_file: str) -> None:
             pass
         os.remove(probe)
     except OSError as e:
-        raise OutputNotWritable(f'--out {out_file}: cannot write to {folder} ({e.strerror}); '
+        raise OutputNotWritable(f'{flag} {out_file}: cannot write to {folder} ({e.strerror}); '
                                 'expected a folder this user can write to') from None

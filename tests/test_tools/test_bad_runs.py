@@ -225,3 +225,9 @@ def test_a_full_disk_loses_no_checkpoint(pose_samples, tmp_path, monkeypatch):
          'samples-128x128.py', *[p.name for p in work_dir.glob('2*')]])
     assert (work_dir / 'last_checkpoint').read_text() == str(work_dir / 'epoch_1.pth')
     assert torch.load(work_dir / 'epoch_1.pth', map_location='cpu')['meta']['epoch'] == 1
+    # resuming it with nothing left to train is refused too
+    assert refused(TRAIN, KL_CONFIG, '--work-dir', work_dir, '--resume', '--no-validate',
+                   '--cfg-options', kl_data(pose_samples), 'train_cfg.max_epochs=1') == (
+        f'error: --resume: {work_dir}/epoch_1.pth was saved at epoch 1, and '
+        'train_cfg.max_epochs=1: nothing is left to train; expected train_cfg.max_epochs > 1 '
+        '(e.g. --cfg-options train_cfg.max_epochs=2)')
