@@ -206,7 +206,10 @@ def describe_collective_timeout(error: BaseException, cfg: Config) -> Optional[s
     """What to tell the user when a distributed collective timed out, or None for another
     error: which rank stopped answering, and the option that sets the timeout."""
     text = str(error)
-    if not any(word in text for word in ('Timed out', 'timed out', 'Timeout', 'timeout')):
+    # gloo: "gloo/transport/tcp/... Timed out waiting 600000ms for recv operation"; NCCL's
+    # watchdog: "Watchdog caught collective operation timeout: WorkNCCL(...)"
+    backend = any(name in text.lower() for name in ('gloo', 'nccl', 'c10d'))
+    if not backend or not any(word in text.lower() for word in ('timed out', 'timeout')):
         return None
     import torch.distributed as dist
     if not dist.is_available() or not dist.is_initialized():
@@ -217,9 +220,9 @@ def describe_collective_timeout(error: BaseException, cfg: Config) -> Optional[s
     timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout', None)
     first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
     return (f'rank {rank}: {who} stopped answering: a distributed collective waited '
-            f'env_cfg.dist_cfg.timeout={timeout} s for it ({first_line}). It was stopped, hung '
-            'or killed (out of memory?); its own output says why. If one step legitimately '
-            'takes longer, raise the timeout: --cfg-options env_cfg.dist_cfg.timeout=SECONDS')
+            f'env_cfg.dist_cfg.timeout={timeout} s for it ({first_line}). It was stopped or hung '
+            '(its own output may say why). If one step legitimately takes longer, raise the '
+            'timeout: --cfg-options env_cfg.dist_cfg.timeout=SECONDS')
 
 
 class NothingToTrain(ValueError):

@@ -100,3 +100,22 @@ def test_a_distributed_run_gets_the_plugin_timeout_unless_the_config_sets_one(mo
     assert built[-1].env_cfg.dist_cfg.timeout == 60
     launch.build_runner(Config(dict()), 'none')
     assert 'env_cfg' not in built[-1]  # a single process has no collective to wait for
+
+
+def test_a_collective_timeout_names_the_rank_and_the_option(monkeypatch):
+    import torch.distributed as dist
+
+    from mmpose_regda.apis.launch import describe_collective_timeout
+    cfg = Config(dict(env_cfg=dict(dist_cfg=dict(timeout=4))))
+    gloo = RuntimeError('[third_party/gloo/gloo/transport/tcp/unbound_buffer.cc:78] Timed out '
+                        'waiting 4000ms for recv operation to complete')
+    assert describe_collective_timeout(gloo, cfg) is None  # no process group: not a collective
+    monkeypatch.setattr(dist, 'is_initialized', lambda: True)
+    monkeypatch.setattr(dist, 'get_rank', lambda: 2)
+    monkeypatch.setattr(dist, 'get_world_size', lambda: 4)
+    assert describe_collective_timeout(gloo, cfg) == (
+        'rank 2: one of ranks [0, 1, 3] stopped answering: a distributed collective waited '
+        f'env_cfg.dist_cfg.timeout=4 s for it ({gloo}). It was stopped or hung (its own output '
+        'may say why). If one step legitimately takes longer, raise the timeout: --cfg-options '
+        'env_cfg.dist_cfg.timeout=SECONDS')
+    assert describe_collective_timeout(RuntimeError('DataLoader timed out'), cfg) is None
