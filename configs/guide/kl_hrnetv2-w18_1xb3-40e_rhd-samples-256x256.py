@@ -6,7 +6,7 @@ _base_ = [
 ]
 from mmpose_regda.configs import adaptation  # noqa: E402  the plugin's config pieces
 
-custom_imports = adaptation.custom_imports  # 1: registers the plugin
+custom_imports = adaptation.custom_imports(_base_)  # 1: registers the plugin
 model = adaptation.kl_model(_base_.model)  # 2: KLHeatmapHead + SpatialKLLoss, all else stock
 default_hooks = adaptation.default_hooks  # 3: stop on NaN, channels-last, no best-on-test
 

@@ -8,7 +8,7 @@ they replace, each piece a plain dict or list (``docs/adapting_a_stock_config.md
     from mmpose_regda.configs import adaptation
 
     method = 'RegDA'  # or 'DD', 'DANN', 'DAN', 'MCD'
-    custom_imports = adaptation.custom_imports
+    custom_imports = adaptation.custom_imports(_base_)
     model = adaptation.model(_base_.model, method, psi_checkpoint='work_dirs/kl/epoch_210.pth')
     optim_wrapper = adaptation.optim_wrapper(method)
     param_scheduler = adaptation.param_scheduler()
@@ -50,8 +50,19 @@ METHODS = {
                 grad_scale=None),
 }
 
-#: Registers the plugin in every process that reads the config, the dumped one included.
-custom_imports = dict(imports=['mmpose_regda'], allow_failed_imports=False)
+
+
+def custom_imports(base=None) -> dict:
+    """The stock config's ``custom_imports`` (ViTPose's name an optimizer constructor) and the
+    plugin, which registers itself in every process that reads the config, the dumped one too.
+
+    Args:
+        base: the stock config (``_base_``), whose imports are kept.
+    """
+    inherited = dict((base or {}).get('custom_imports') or {})
+    imports = [i for i in inherited.get('imports', []) if i != 'mmpose_regda']
+    return dict(imports=[*imports, 'mmpose_regda'], allow_failed_imports=False)
+
 
 #: One DDP module per part: every update passes through several parts, and each pass must go
 #: through its part's DDP forward for the gradients to be all-reduced (mmagic's GANs do the same).
