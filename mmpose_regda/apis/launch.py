@@ -58,7 +58,8 @@ def cpu_float16_refusal(what: str) -> str:
     return (f'{what}: float16 mixed precision needs a CUDA device, and this machine has none. On '
             'a CPU, float16 autocast runs about 8x slower than float32 (its convolutions have no '
             'fast kernels), and mmengine\'s AmpOptimWrapper of a single-optimizer config '
-            'refuses it. Drop --amp (train in float32); an adaptation config '
+            "refuses it. Train in float32 (without --amp, or without the config's "
+            "type='AmpOptimWrapper'); an adaptation config "
             "(constructor='PartOptimWrapperConstructor') can use bfloat16 on a CPU: --amp "
             '--cfg-options optim_wrapper.dtype=bfloat16')
 
