@@ -183,7 +183,7 @@ def test_a_code_executing_init_cfg_checkpoint_is_refused_and_never_run(pose_samp
     assert checkpoints(tmp_path / 'work') == []
 
 
-def test_resume_or_load_from_a_code_executing_checkpoint_is_refused(pose_samples, tmp_path):
+def test_a_code_executing_checkpoint_to_resume_load_or_test_is_refused(pose_samples, tmp_path):
     marker = tmp_path / 'it_ran'
     evil = tmp_path / 'epoch_1.pth'
     torch.save({'state_dict': {}, 'meta': RunsCode(marker)}, evil)
@@ -194,6 +194,10 @@ def test_resume_or_load_from_a_code_executing_checkpoint_is_refused(pose_samples
                                   'weights-only loading (Trying to load unsupported GLOBAL '
                                   'posix.system'), message
         assert 'the file may be malicious' in message and 'damaged or truncated' not in message
+    message = refused(TEST, KL_CONFIG, evil, '--work-dir', tmp_path / 'work')
+    assert message.startswith(f'error: checkpoint {evil} is refused by weights-only loading '
+                              '(Trying to load unsupported GLOBAL posix.system'), message
+    assert message.endswith('load only checkpoints you trust (nothing was evaluated)')
     assert not marker.exists()
 
 
