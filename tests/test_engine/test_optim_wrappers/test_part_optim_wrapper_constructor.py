@@ -110,7 +110,8 @@ def test_inconsistent_configs_are_refused_naming_what_is_expected(change, match)
 
 
 @pytest.mark.parametrize('top_level, dtype', [
-    (dict(type='AmpOptimWrapper', loss_scale='dynamic'), torch.float16),  # what --amp writes
+    # what --amp writes; float16 on a CPU is what this tests
+    (dict(type='AmpOptimWrapper', loss_scale='dynamic', allow_cpu_float16=True), torch.float16),
     (dict(type='AmpOptimWrapper', dtype='bfloat16'), torch.bfloat16),
 ])
 def test_mixed_precision_is_set_once_for_every_part(top_level, dtype):
