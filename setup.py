@@ -24,6 +24,8 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     packages=find_packages(include=['mmpose_regda', 'mmpose_regda.*']),
+    # stock MMPose under mmcv-lite without the plugin registered (exported models)
+    py_modules=['mmpose_regda_stock'],
     # the metainfo files are read from their folder, which is no package (mmpose's habit)
     package_data={'mmpose_regda.datasets': ['metainfo/*.py']},
     python_requires='>=3.8',
