@@ -73,7 +73,9 @@ def main(argv=None):
         runner = build_runner(cfg, args.launcher)
         # mmengine would skip weights that do not fit and evaluate a random head; an evaluator
         # of f' (pred_field='adv_pred_instances') needs a checkpoint that has f'
-        check_start_checkpoint(runner, field='', evaluators=cfg.get('test_evaluator', None))
+        # and a model trained on one keypoint order scores another order wrong
+        check_start_checkpoint(runner, field='', evaluators=cfg.get('test_evaluator', None),
+                               dataset_meta=runner.test_dataloader.dataset.metainfo)
     except (CheckpointMismatch, OutputNotWritable) as e:
         sys.exit(f'error: {e} (nothing was evaluated)')
     if args.out:

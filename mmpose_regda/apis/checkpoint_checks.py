@@ -248,8 +248,26 @@ def check_scored_parts(checkpoint: dict, path: str, evaluators, model: nn.Module
             'test_evaluator')
 
 
+def check_keypoints_match(checkpoint: dict, path: str, dataset_meta: Optional[dict]) -> None:
+    """The keypoints the checkpoint was trained on (its ``meta.dataset_meta``) are those of the
+    dataset it is about to be scored on: the same names in the same order. A checkpoint without
+    names (or a dataset without) is not compared."""
+    from ..utils.keypoint_semantics import check_keypoint_semantics, keypoint_names
+    trained = keypoint_names((checkpoint.get('meta') or {}).get('dataset_meta'))
+    scored = keypoint_names(dataset_meta)
+    if trained is None or scored is None:
+        return
+    trained_on = checkpoint['meta']['dataset_meta'].get('dataset_name', '?')
+    try:
+        check_keypoint_semantics({
+            f'{path} (trained on {trained_on})': trained,
+            f'the test dataset ({(dataset_meta or {}).get("dataset_name", "?")})': scored})
+    except ValueError as e:
+        raise CheckpointMismatch(str(e)) from None
+
+
 def check_start_checkpoint(cfg, model: nn.Module, field: Optional[str] = None,
-                           evaluators=None) -> List[str]:
+                           evaluators=None, dataset_meta: Optional[dict] = None) -> List[str]:
     """What ``tools/train.py`` and ``tools/test.py`` check before the Runner loads
     ``cfg.load_from`` (resuming when ``cfg.resume``): readable, of the same kind of training when
     resuming, and with weights that fit ``model``. Remote checkpoints are left to mmengine.
@@ -260,6 +278,9 @@ def check_start_checkpoint(cfg, model: nn.Module, field: Optional[str] = None,
         evaluators (optional): the evaluator config(s) that will score the model
             (``tools/test.py``): the parts whose predictions they score must be in the
             checkpoint (:func:`check_scored_parts`).
+        dataset_meta (dict, optional): the metainfo of the dataset the model will be scored on
+            (``tools/test.py``): its keypoints must be the checkpoint's, in the same order
+            (:func:`check_keypoints_match`).
 
     Returns:
         list[str]: notes to log (a part an adaptation model adds to its source-only start).
@@ -278,4 +299,6 @@ def check_start_checkpoint(cfg, model: nn.Module, field: Optional[str] = None,
     notes = check_weights_fit(model, checkpoint, path, allow_new_parts=not resume)
     if evaluators is not None:
         check_scored_parts(checkpoint, path, evaluators, model)
+    if dataset_meta is not None:
+        check_keypoints_match(checkpoint, path, dataset_meta)
     return notes

@@ -149,14 +149,15 @@ def resolve_resume(cfg: Config, resume: Optional[str]) -> Optional[str]:
 
 
 def check_start_checkpoint(runner: Runner, field: Optional[str] = None,
-                           evaluators=None) -> None:
+                           evaluators=None, dataset_meta: Optional[dict] = None) -> None:
     """Refuse, before it is loaded, a checkpoint that cannot start the runner's run (see
     :mod:`.checkpoint_checks`; ``evaluators``: the test evaluators, whose scored parts the
-    checkpoint must have); log the notes of an adaptation model's new parts."""
+    checkpoint must have; ``dataset_meta``: the scored dataset's, whose keypoints must be the
+    checkpoint's); log the notes of an adaptation model's new parts."""
     from mmengine.logging import print_log
 
     from .checkpoint_checks import check_start_checkpoint as check
-    for note in check(runner.cfg, runner.model, field, evaluators):
+    for note in check(runner.cfg, runner.model, field, evaluators, dataset_meta):
         print_log(note, logger='current')
 
 

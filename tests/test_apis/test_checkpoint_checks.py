@@ -207,3 +207,20 @@ def test_scoring_a_part_the_checkpoint_lacks_is_refused():
                        f_prime, Estimator(adaptation=True))
     check_scored_parts(source_only, 'kl.pth', dict(type='Evaluator', metrics=f_prime),
                        Estimator())
+
+
+def test_a_checkpoint_is_not_scored_on_another_keypoint_order():
+    """tools/test.py passes the test set's metainfo: a model trained on RHD's tip-to-base order
+    scored on OneHand10K's base-to-tip order is refused with both orders; names agree: passes."""
+    from mmpose.datasets.datasets.utils import parse_pose_metainfo
+
+    from mmpose_regda.apis.checkpoint_checks import check_keypoints_match
+    rhd = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/rhd2d.py'))
+    onehand = parse_pose_metainfo(dict(from_file='configs/_base_/datasets/onehand10k.py'))
+    checkpoint = dict(meta=dict(dataset_meta=rhd))
+    with pytest.raises(CheckpointMismatch, match=r'(?s)kl.pth \(trained on rhd2d\) and the test '
+                       r'dataset \(onehand10k\) have the same keypoints in another order:\n'
+                       r'.*thumb4, thumb3.*\n.*thumb1, thumb2'):
+        check_keypoints_match(checkpoint, 'kl.pth', onehand)
+    check_keypoints_match(dict(meta=dict(dataset_meta=onehand)), 'kl.pth', onehand)
+    check_keypoints_match(dict(meta=dict()), 'kl.pth', onehand)  # nothing to compare
