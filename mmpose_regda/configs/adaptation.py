@@ -88,11 +88,22 @@ def method_spec(method: str) -> dict:
     return copy.deepcopy(METHODS[method])
 
 
-def kl_model(stock_model: dict) -> dict:
+def _merged(base: dict, options: dict) -> dict:
+    """``options`` over ``base``, one level of dicts deep (``head=dict(out_channels=21)``)."""
+    for key, value in options.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            base[key] = dict(base[key], **value)
+        else:
+            base[key] = value
+    return base
+
+
+def kl_model(stock_model: dict, **options) -> dict:
     """The stock model with its head trained with L_T: ``KLHeatmapHead`` (``HeatmapHead``'s
-    arguments and defaults) and ``SpatialKLLoss``; everything else as it is. The source-only
-    stage of an adaptation (stage 1)."""
-    model = copy.deepcopy(dict(stock_model))
+    arguments and defaults) and ``SpatialKLLoss``; everything else as it is, but ``options``
+    (e.g. ``head=dict(out_channels=21)`` for a body config on hands). The source-only stage of
+    an adaptation (stage 1)."""
+    model = _merged(copy.deepcopy(dict(stock_model)), options)
     if 'head' not in model:
         raise ValueError('the stock model has no `head`: a top-down heatmap model is expected')
     head = dict(model['head'])
@@ -133,12 +144,7 @@ def model(stock_model: dict, method: str = 'RegDA', psi_checkpoint: Optional[str
             adapted['alignment']['type'] == 'DomainAdversarialLoss':
         adapted['alignment']['in_channels'] = psi_channels(head)
     adapted['psi_checkpoint'] = psi_checkpoint
-    for key, value in options.items():
-        if isinstance(value, dict) and isinstance(adapted.get(key), dict):
-            adapted[key] = dict(adapted[key], **value)
-        else:
-            adapted[key] = value
-    return adapted
+    return _merged(adapted, options)
 
 
 def psi_channels(head: dict) -> int:
