@@ -13,16 +13,19 @@ towards the larger neighbour: both depend only on the order of the values, which
 keeps, so the coordinates are the same, with one exception: ``get_heatmap_maximum`` marks a
 keypoint invalid where its peak is <= 0, which logits can be. The KL loss fixes them only up to a
 constant per keypoint and image (its gradient sums to zero over each map): nothing in training
-keeps a map's level, which drifts from image to image and is often far below zero. So the export
+keeps a map's level, which drifts from image to image and is often below zero. So the export
 adds a constant per keypoint to the final layer's bias, which changes no softmax. By default
 (``'auto'``) it is measured: minus the lowest logit the model gives the keypoint on calibration
 images (the crops the export is checked on), plus the spread of its logits there, so that every
 value of those maps is positive with room to spare and a peak elsewhere is negative only for an
-image whose whole map lies a spread below anything seen. Without images it falls back to an
-estimate of minus the keypoint's average logit over the training data, from the statistics of
-the last batch norm before the final layer; a peak is above its own map's average but not
-necessarily above the training data's, so that estimate can leave peaks negative (a briefly
-trained model's maps sit far below their average on other images) and the export says so. The
+image whose whole map lies a spread below anything seen.
+Without images it falls back to an estimate of minus the keypoint's average logit over the
+training data, from the statistics of the last batch norm before the final layer. That estimate
+is what left briefly trained models' keypoints invalid: a peak is above its own map's average,
+not necessarily above the training data's; maps sit lower on images of another domain than the
+one the batch-norm statistics were gathered on (the target, for an adapted model), the Gaussian
+approximation of the features overestimates their mean, and a briefly trained model's peaks
+stand little above their map's level. So the tool warns when it could not check the export. The
 scores then differ: the plugin reports the peak probability of the softmax, the export the peak
 logit plus the offset. Decoders that transform the values first (``unbiased=True`` DARK
 refinement, a blur) would not give the same coordinates: the export refuses them for KL heads.
@@ -75,6 +78,11 @@ STOCK_DATASETS = {
 
 class ExportError(ValueError):
     """A config or checkpoint that cannot be expressed with MMPose's own modules."""
+
+
+class CheckpointRefused(ExportError):
+    """A checkpoint that cannot be read, or that does not fit the config's model; the message
+    names the file."""
 
 
 def _registered_by_mmpose(registry, type_name: str, what: str) -> None:
@@ -206,7 +214,10 @@ def centred_logit_offsets(state_dict: Dict[str, torch.Tensor]) -> torch.Tensor:
     weight = state_dict['head.final_layer.weight']
     bias = state_dict.get('head.final_layer.bias', torch.zeros(weight.shape[0]))
     if weight.shape[2:] != (1, 1):
-        raise ExportError('logit_offset="auto" needs a 1x1 final layer; give a number')
+        raise ExportError('--logit-offset auto without check images estimates the offsets from '
+                          'the batch norm before a 1x1 final layer, and head.final_layer has '
+                          f'{tuple(weight.shape[2:])} kernels: give images (--check-images) or '
+                          'a number (--logit-offset)')
     norm = _last_batch_norm(state_dict)
     beta = state_dict[f'{norm}.bias'].double()
     gamma = state_dict[f'{norm}.weight'].double().abs().clamp_min(1e-12)
@@ -225,8 +236,10 @@ def _last_batch_norm(state_dict) -> str:
                         if k.startswith(group + '.') and k.endswith('.running_var')})
         if norms:
             return f'{group}.{norms[-1]}'
-    raise ExportError('logit_offset="auto" needs a batch norm before the final layer; give a '
-                      'number')
+    raise ExportError('--logit-offset auto without check images estimates the offsets from '
+                      'the batch norm before the final layer, and the head has none (no '
+                      'head.deconv_layers or head.conv_layers): give images (--check-images) or a '
+                      'number (--logit-offset)')
 
 
 def to_plain(value):
@@ -421,7 +434,7 @@ def read_plugin_checkpoint(path: str) -> dict:
     try:
         return read_checkpoint(path)
     except CheckpointMismatch as e:
-        raise ExportError(str(e)) from None
+        raise CheckpointRefused(str(e)) from None
 
 
 def build_plugin_model(cfg: Config, checkpoint: dict, path: str):
@@ -441,7 +454,8 @@ def build_plugin_model(cfg: Config, checkpoint: dict, path: str):
     try:
         check_weights_fit(model, checkpoint, path)
     except CheckpointMismatch as e:
-        raise ExportError(f'{e} (config: {cfg.filename or "the config"})') from None
+        raise CheckpointRefused(f'{e} Config given: {cfg.filename or "(not from a file)"}.'
+                                ) from None
     model.load_state_dict(model_weights(checkpoint), strict=False)
     model.cfg = cfg
     return model.eval()

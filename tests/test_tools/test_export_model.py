@@ -400,7 +400,9 @@ def no_meta(families, tmp_path_factory):
 
 def test_dataset_meta_for_checkpoints_without(no_meta, tmp_path):
     config, checkpoint = no_meta
-    with pytest.raises(SystemExit, match=r'has no meta.dataset_meta .* --dataset-meta'):
+    with pytest.raises(SystemExit, match=rf'^error: exporting {re.escape(str(checkpoint))} with '
+                       rf'{re.escape(str(config))}: the checkpoint has no meta.dataset_meta .* '
+                       r'--dataset-meta'):
         run_export(config, checkpoint, '--out-dir', tmp_path / 'none')
     assert not (tmp_path / 'none').exists()
     run_export(config, checkpoint, '--out-dir', tmp_path / 'layout', '--dataset-meta', 'hand21')
@@ -441,14 +443,14 @@ def test_refuses_truncated_and_code_executing_checkpoints(families, tmp_path):
     truncated = tmp_path / 'truncated.pth'
     data = checkpoint.read_bytes()
     truncated.write_bytes(data[:len(data) // 2])
-    with pytest.raises(SystemExit, match=rf'checkpoint {re.escape(str(truncated))} cannot be '
-                       r'read .*damaged or truncated'):
+    with pytest.raises(SystemExit, match=rf'^error: checkpoint {re.escape(str(truncated))} '
+                       r'cannot be read .*damaged or truncated'):
         run_export(config, truncated, '--out-dir', tmp_path / 'out')
     marker = tmp_path / 'ran'
     evil = tmp_path / 'evil.pth'
     torch.save(dict(state_dict=RunsCode(marker)), evil)
-    with pytest.raises(SystemExit, match=rf'checkpoint {re.escape(str(evil))} is refused by '
-                       r'weights-only loading'):
+    with pytest.raises(SystemExit, match=rf'^error: checkpoint {re.escape(str(evil))} is '
+                       r'refused by weights-only loading'):
         run_export(config, evil, '--out-dir', tmp_path / 'out')
     assert not marker.exists() and not (tmp_path / 'out').exists()
 

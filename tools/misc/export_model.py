@@ -108,8 +108,10 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         config, exported, report, check = export(args)
+    except se.CheckpointRefused as e:  # names the checkpoint (and the config) itself
+        sys.exit(f'error: {e}')
     except se.ExportError as e:
-        sys.exit(f'error: {args.config}: {e}')
+        sys.exit(f'error: exporting {args.checkpoint} with {args.config}: {e}')
     name = osp.splitext(osp.basename(args.config))[0]
     header = (f'# Exported by mmpose-regda from {osp.basename(args.config)}\n'
               f'# ({report["estimator"]}): a plain MMPose model, psi and f only.\n'
