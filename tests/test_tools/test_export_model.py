@@ -463,3 +463,17 @@ class RunsCode:
 
     def __reduce__(self):
         return open, (self.path, 'w')
+
+
+def test_without_readable_images_the_export_says_it_was_not_checked(adapted, tmp_path, capsys):
+    """No data on this machine: offsets estimated from the batch norm, and a warning."""
+    missing = tmp_path / 'no_data'
+    stdout = run_export(adapted / 'regda.py', adapted / 'epoch_10.pth', '--out-dir', tmp_path,
+                        '--cfg-options', f'test_dataloader.dataset.data_root={missing}',
+                        f'val_dataloader.dataset.data_root={missing}',
+                        f'train_dataloader.dataset.source.data_root={missing}')
+    assert 'logit offsets per keypoint (estimated from batch-norm statistics)' in stdout
+    assert 'check:' not in stdout and list(tmp_path.glob('regda-*.pth'))
+    assert ("warning: the export was not checked against the plugin model: no images of the "
+            "config's data are readable here; give some with --check-images"
+            in capsys.readouterr().err)
