@@ -141,7 +141,7 @@ def main(argv=None):
             advice.append("MMPose marks a keypoint invalid where its peak is <= 0: export with "
                           "--logit-offset auto and images like those the model will see")
         if check['over_px'] and report['flip_test'] and report['logit_offsets'] is not None:
-            advice.append('with --keep-flip-test MMPose averages logits where the plugin '
+            advice.append('With --keep-flip-test MMPose averages logits where the plugin '
                           'averages probabilities: export without it')
         warn(f'the export does not predict what the plugin model predicts: '
              f'{se.describe_check(check)}' + ''.join(f'. {a}' for a in advice))
