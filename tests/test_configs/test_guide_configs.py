@@ -98,7 +98,10 @@ def run_guide(family: str, pose_samples: Path, root: Path) -> dict:
     run_tool_main(REPO_ROOT / 'tools' / 'misc' / 'export_model.py', config, checkpoint,
                   '--out-dir', out)
     from mmpose.apis import inference_topdown, init_model
-    plugin = init_model(str(config), str(checkpoint), device='cpu')
+    # an exported KL model predicts without flip test (it averages logits, the plugin
+    # probabilities): what the plugin model predicts without it
+    plugin = init_model(str(config), str(checkpoint), device='cpu',
+                        cfg_options=dict(model=dict(test_cfg=dict(flip_test=False))))
     keypoints = inference_topdown(plugin, f'{pose_samples}/{IMAGE}')[0].pred_instances.keypoints
     return dict(kl=kl, stage1=stage1, iterations=(iterations, resumed.iter), metrics=metrics,
                 checkpoint=checkpoint, exported=(next(out.glob('*.py')), next(out.glob('*.pth'))),
