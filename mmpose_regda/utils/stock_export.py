@@ -256,10 +256,13 @@ def to_plain(value):
     return value
 
 
+DEFAULT_CROP_NOTE = 'GetBBoxCenterScale as in the source config'
+
+
 def stock_test_pipeline(pipeline: List[dict]) -> Tuple[List[dict], str]:
     """MMPose's inference pipeline with the source pipeline's input size and crop padding, and a
     note on how the crop relates to the source's."""
-    input_size, padding, note = None, 1.25, 'GetBBoxCenterScale as in the source config'
+    input_size, padding, note = None, 1.25, DEFAULT_CROP_NOTE
     for step in pipeline:
         if step['type'] == 'TopdownAffine':
             input_size = step['input_size']
@@ -542,8 +545,8 @@ def check_items_from_config(cfg: Config, count: int = NUM_CHECK_IMAGES) -> List[
 
 
 def check_batch(cfg: Config, items: Sequence[CheckItem], dataset_meta: dict) -> dict:
-    """The crops of ``items`` through the plugin config's test pipeline, collated: both models
-    see exactly the same inputs."""
+    """The crops of ``items`` through ``cfg``'s test pipeline (the plugin config's or the
+    exported one's), collated."""
     from mmengine.dataset import Compose, pseudo_collate
     from mmengine.registry import init_default_scope
     init_default_scope(cfg.get('default_scope', 'mmpose'))
@@ -558,7 +561,8 @@ def check_batch(cfg: Config, items: Sequence[CheckItem], dataset_meta: dict) -> 
 
 
 def keypoint_logits(stock_model, batch: dict) -> torch.Tensor:
-    """The exported head's output on the batch's crops (one pass, no flip): (N, K, H, W)."""
+    """The exported head's output on the batch's crops (one pass, no flip): (N, K, H, W); the
+    crops of the exported config's pipeline are those stock MMPose will see."""
     with torch.no_grad():
         inputs = stock_model.data_preprocessor(batch, False)['inputs']
         return stock_model.head.forward(stock_model.extract_feat(inputs))
@@ -586,9 +590,13 @@ def _predict(model, batch: dict, flip_test: bool) -> Tuple[np.ndarray, np.ndarra
     return keypoints, scores
 
 
-def check_export(plugin_model, stock_model, batch: dict, items: Sequence[CheckItem]) -> dict:
-    """Run both models on the same crops and compare their keypoints in image pixels.
+def check_export(plugin_model, stock_model, batch: dict, items: Sequence[CheckItem],
+                 stock_batch: Optional[dict] = None) -> dict:
+    """Run both models on the images and compare their keypoints in image pixels.
 
+    ``batch`` holds the crops of the plugin config's test pipeline, ``stock_batch`` those of
+    the exported config's (what stock MMPose feeds the export; by default ``batch``): where
+    the source crops differently (a square crop kept inside the image), the difference shows.
     The plugin model runs with the export's flip setting (an exported KL model tests without
     flip unless ``keep_flip_test``). Invalid keypoints are those whose peak MMPose's decoding
     finds <= 0 (score <= 0): MMPose puts them nowhere near the plugin's.
@@ -602,7 +610,7 @@ def check_export(plugin_model, stock_model, batch: dict, items: Sequence[CheckIt
     plugin_flip = plugin_model.test_cfg.get('flip_test', False)
     try:
         plugin_keypoints, _ = _predict(plugin_model, batch, flip_test)
-        stock_keypoints, stock_scores = _predict(stock_model, batch, flip_test)
+        stock_keypoints, stock_scores = _predict(stock_model, stock_batch or batch, flip_test)
     finally:
         plugin_model.test_cfg['flip_test'] = plugin_flip
     distance = np.linalg.norm(plugin_keypoints - stock_keypoints, axis=-1)  # (N, K)

@@ -477,3 +477,17 @@ def test_without_readable_images_the_export_says_it_was_not_checked(adapted, tmp
     assert ("warning: the export was not checked against the plugin model: no images of the "
             "config's data are readable here; give some with --check-images"
             in capsys.readouterr().err)
+
+
+def test_the_check_shows_a_crop_stock_mmpose_cannot_make(adapted, tmp_path, capsys):
+    """A square crop kept inside the image (the paper configs'): stock MMPose lets the crop
+    leave the image, so keypoints move on the FreiHand samples, whose hands fill the image;
+    each model runs on the crops of its own config, and the warning says why they differ."""
+    run_export(adapted / 'regda.py', adapted / 'epoch_10.pth', '--out-dir', tmp_path,
+               '--cfg-options', 'test_dataloader.dataset.pipeline.1.type=GetSquareCropCenterScale',
+               'test_dataloader.dataset.pipeline.1.padding=1.5')
+    warning = capsys.readouterr().err
+    assert re.search(r'warning: the export does not predict .*: 168 keypoints of 8 images .* '
+                     r'[1-9]\d* more than 1 px apart, 0 invalid', warning), warning
+    assert 'The crops differ: the source crops a square 1.5x the box kept inside the image' \
+        in warning

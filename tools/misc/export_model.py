@@ -93,13 +93,15 @@ def export(args):
     stock_model = se.build_stock_model(config, exported)
     check = None
     if items:
-        batch = se.check_batch(cfg, items, exported['meta']['dataset_meta'])
+        # each model on the crops its own config makes: stock MMPose crops with the export's
+        meta = exported['meta']['dataset_meta']
+        batch, stock_batch = se.check_batch(cfg, items, meta), se.check_batch(config, items, meta)
         if calibrate:
-            offsets = se.calibrated_logit_offsets(se.keypoint_logits(stock_model, batch))
+            offsets = se.calibrated_logit_offsets(se.keypoint_logits(stock_model, stock_batch))
             config, exported, report = se.export_stock_model(
                 cfg, checkpoint, offsets, args.keep_flip_test, dataset_meta)
             stock_model = se.build_stock_model(config, exported)
-        check = se.check_export(plugin_model, stock_model, batch, items)
+        check = se.check_export(plugin_model, stock_model, batch, items, stock_batch)
     report['calibrated'] = calibrate
     return config, exported, report, check
 
@@ -140,6 +142,8 @@ def main(argv=None):
         if check['invalid']:
             advice.append("MMPose marks a keypoint invalid where its peak is <= 0: export with "
                           "--logit-offset auto and images like those the model will see")
+        if check['over_px'] and report['crop'] != se.DEFAULT_CROP_NOTE:
+            advice.append(f'The crops differ: {report["crop"]}')
         if check['over_px'] and report['flip_test'] and report['logit_offsets'] is not None:
             advice.append('With --keep-flip-test MMPose averages logits where the plugin '
                           'averages probabilities: export without it')
