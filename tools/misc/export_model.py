@@ -84,7 +84,7 @@ def export(args):
         items = se.check_items_from_files(args.check_images)
     else:
         items = se.check_items_from_config(cfg)
-    kl_head = cfg.model.head['type'] in se.KL_HEADS
+    kl_head = (cfg.model.get('head') or {}).get('type') in se.KL_HEADS
     calibrate = kl_head and args.logit_offset == 'auto' and bool(items)
     # calibration: the logits as trained, measured on the check crops, give the offsets
     offset = 0. if calibrate else args.logit_offset
