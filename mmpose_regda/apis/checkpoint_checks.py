@@ -16,6 +16,7 @@ import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
 
+from ..engine.optim_wrappers.part_optim_wrapper_constructor import NON_PART_KEYS
 from ..utils.compat import describe_unsafe_checkpoint, weights_only_refusal
 
 # The parts a plain top-down model (source only, KL pretraining, oracle) has. An adaptation
@@ -25,8 +26,6 @@ SOURCE_ONLY_PARTS = ('backbone', 'neck', 'head')
 # optimizer constructors that build one optimizer per part, and the keys of their config that
 # are not parts
 PART_CONSTRUCTORS = ('PartOptimWrapperConstructor', 'RegDAOptimWrapperConstructor')
-NON_PART_KEYS = ('constructor', 'paramwise_cfg', 'type', 'dtype', 'loss_scale',
-                 'allow_cpu_float16')
 # saved beside the per-part optimizer states, not an optimizer
 NON_OPTIMIZER_STATES = ('loss_scalers', )
 SHOWN = 3  # how many keys an error lists

@@ -42,10 +42,10 @@ def tiny_regda_cfg(**overrides):
         backbone=dict(type='TinyBackbone'),
         head=head,
         ground_false=dict(type='GroundFalseTargetGenerator', sigma=1.),
-        adv_grad_scale=1.,
+        adaptation_grad_scale=1.,
         test_cfg=dict(flip_test=False))
     if overrides.get('type', cfg['type']) != 'RegDAPoseEstimator':
-        del cfg['ground_false'], cfg['adv_grad_scale']  # RegDA's own arguments
+        del cfg['ground_false'], cfg['adaptation_grad_scale']  # RegDA's own arguments
     cfg.update(overrides)
     return cfg
 
@@ -130,18 +130,18 @@ def changed_parts(before, after):
 
 
 def record_objectives(model, monkeypatch):
-    """Spy on the optimizer's updates to note which parts each objective changed."""
+    """Spy on the optimizer's updates to note which parts each objective changed, by the
+    objective's display name up to its parenthesis ('Objective 1', 'Step A', ...)."""
     from mmpose_regda.engine.optim_wrappers import PartOptimWrapperDict
-    original = PartOptimWrapperDict.update_params
+    original = PartOptimWrapperDict.update_parts
     record = {}
 
-    def spy(self, losses, parts, objective):
+    def spy(self, loss, update, log_vars=None):
         before = parameters_by_part(model)
-        out = original(self, losses, parts, objective)
-        record[objective.split(' (')[0]] = changed_parts(before, parameters_by_part(model))
-        return out
+        original(self, loss, update, log_vars)
+        record[update.name.split(' (')[0]] = changed_parts(before, parameters_by_part(model))
 
-    monkeypatch.setattr(PartOptimWrapperDict, 'update_params', spy)
+    monkeypatch.setattr(PartOptimWrapperDict, 'update_parts', spy)
     return record
 
 

@@ -1,4 +1,5 @@
 import math
+import warnings
 from typing import Dict, Optional, Union
 
 from mmengine.hooks import Hook
@@ -28,12 +29,13 @@ class AdaptationScheduleHook(Hook):
       ``grad_scale`` may also be a number (constant scale) or None (1, no scaling).
 
     The schedule is a function of the runner's iteration only, so a resumed run continues it
-    exactly where it stopped (the runner restores its iteration). The current scale is logged as
-    ``adv_grad_scale``. The disparities of Fig. 9 (``disparity_source``, ``disparity_target``:
-    mean distance between the keypoints of f and f', in heatmap pixels) and each objective's loss
-    come from the model's ``train_step`` and reach the logger and the visualizer's scalars like
-    any log variable. A non-finite loss stops training in the optimizer's update itself, naming
-    the objective and the term, before the update that would spread it.
+    exactly where it stopped (the runner restores its iteration). The current scale is set as the
+    model's ``adaptation_grad_scale`` and logged under that name. The disparities of Fig. 9
+    (``disparity_source``, ``disparity_target``: mean distance between the keypoints of f and
+    f', in heatmap pixels) and each objective's loss come from the model's ``train_step`` and
+    reach the logger and the visualizer's scalars like any log variable. A non-finite loss stops
+    training in the objective's update itself, naming the objective and the term, before the
+    update that would spread it.
 
     As soon as the runner is built, before any weight is loaded or trained, the hook checks
     the assembly (:func:`check_assembly`: one optimizer per part, a DDP wrapper per part, in a
@@ -68,7 +70,14 @@ class AdaptationScheduleHook(Hook):
         self.grad_scale = grad_scale
 
     def adv_grad_scale(self, iteration: int) -> float:
-        """The gradient scale on the f' -> psi path at a (0-based) training iteration."""
+        """Deprecated name of :meth:`grad_scale_at`."""
+        warnings.warn(f'{type(self).__name__}.adv_grad_scale() is deprecated: use '
+                      'grad_scale_at()', DeprecationWarning, stacklevel=2)
+        return self.grad_scale_at(iteration)
+
+    def grad_scale_at(self, iteration: int) -> float:
+        """The scale of the adaptation gradient into psi (RegDA's f' -> psi, DANN's reversal,
+        DAN's MMD) at a (0-based) training iteration."""
         if self.grad_scale is None:
             return 1.
         if not isinstance(self.grad_scale, dict):
@@ -88,14 +97,15 @@ class AdaptationScheduleHook(Hook):
         if getattr(self, '_checked_runner', None) is runner:
             return
         model = self._model(runner)
-        if not all(hasattr(model, name) for name in ('adv_grad_scale', 'adaptation_enabled')):
+        if not all(hasattr(model, name)
+                   for name in ('adaptation_grad_scale', 'adaptation_enabled')):
             raise TypeError(f'{type(self).__name__} drives an adaptation model (attributes '
-                            f'`adv_grad_scale` and `adaptation_enabled`); got '
+                            f'`adaptation_grad_scale` and `adaptation_enabled`); got '
                             f'{type(model).__name__}')
         if self.grad_scale is not None and not getattr(model, 'SCALES_ADAPTATION_GRADIENT', True):
             raise ValueError(
                 f'{type(model).__name__} sends psi its full gradient and ignores '
-                f'adv_grad_scale, but {type(self).__name__}(grad_scale={self.grad_scale!r}) '
+                f'adaptation_grad_scale, but {type(self).__name__}(grad_scale={self.grad_scale!r}) '
                 'would log a warm-up that never happens: give it grad_scale=None')
         check_assembly(runner, model)
         self.check_keypoints(runner, model)
@@ -129,20 +139,32 @@ class AdaptationScheduleHook(Hook):
                     counts[where] = int(meta['num_keypoints'])
         check_keypoint_semantics(names, counts)
 
-    # the name of the first versions
-    check_keypoint_counts = check_keypoints
+    @classmethod
+    def check_keypoint_counts(cls, runner, model) -> None:
+        """Deprecated name of :meth:`check_keypoints`."""
+        warnings.warn(f'{cls.__name__}.check_keypoint_counts() is deprecated: use '
+                      'check_keypoints()', DeprecationWarning, stacklevel=2)
+        cls.check_keypoints(runner, model)
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
         model = self._model(runner)
         model.adaptation_enabled = runner.iter >= self.warmup_iters
-        model.adv_grad_scale = self.adv_grad_scale(runner.iter)
-        runner.message_hub.update_scalar('train/adv_grad_scale', model.adv_grad_scale)
+        model.adaptation_grad_scale = self.grad_scale_at(runner.iter)
+        runner.message_hub.update_scalar('train/adaptation_grad_scale',
+                                         model.adaptation_grad_scale)
 
     @staticmethod
     def _model(runner):
         return runner.model.module if is_model_wrapper(runner.model) else runner.model
 
 
-# the name of the first configs
-HOOKS.register_module(name='RegDAHook', module=AdaptationScheduleHook)
+@HOOKS.register_module(name='RegDAHook')
+class DeprecatedRegDAHook(AdaptationScheduleHook):
+    """``type='RegDAHook'``, the name of the first configs: deprecated, it is
+    ``AdaptationScheduleHook``."""
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn("type='RegDAHook' is deprecated: use type='AdaptationScheduleHook'",
+                      DeprecationWarning, stacklevel=2)
+        super().__init__(*args, **kwargs)

@@ -1,9 +1,9 @@
-import math
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 from mmengine.hooks import Hook
 
 from mmpose.registry import HOOKS
+from ..non_finite import non_finite_terms
 
 DATA_BATCH = Optional[Union[dict, tuple, list]]
 
@@ -61,18 +61,3 @@ class NonFiniteLossHook(Hook):
                 'checkpoint was not saved. Training diverged: lower the learning rate '
                 '(optim_wrapper.optimizer.lr).')
 
-
-def non_finite_terms(log_vars: dict, prefixes: Sequence[str] = ('loss', )) -> dict:
-    """``{name: value}`` of the log variables named ``loss*`` whose value is NaN or infinite."""
-    bad = {}
-    for name, value in log_vars.items():
-        if not name.startswith(tuple(prefixes)):
-            continue
-        try:
-            value = float(value.detach().float().mean()) if hasattr(value, 'detach') \
-                else float(value)
-        except (TypeError, ValueError):
-            continue  # not a number: nothing to judge
-        if not math.isfinite(value):
-            bad[name] = value
-    return bad

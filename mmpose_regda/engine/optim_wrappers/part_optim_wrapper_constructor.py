@@ -1,5 +1,6 @@
 """One optimizer per part of an adaptation model, from an MMPose config."""
 import copy
+import warnings
 from typing import Optional
 
 import torch
@@ -11,9 +12,10 @@ from mmengine.registry import OPTIM_WRAPPERS
 from mmpose.registry import OPTIM_WRAPPER_CONSTRUCTORS
 from .part_optim_wrapper_dict import PartOptimWrapperDict
 
-#: Keys of ``optim_wrapper`` that are not parts: precision for every part (what MMPose's
-#: ``tools/train.py --amp`` writes at the top level) and mmengine's own.
-PRECISION_KEYS = ('type', 'dtype', 'loss_scale')
+#: Keys of ``optim_wrapper`` that are not parts: mmengine's own, and the precision of every
+#: part (what MMPose's ``tools/train.py --amp`` writes at the top level).
+NON_PART_KEYS = ('constructor', 'paramwise_cfg', 'type', 'dtype', 'loss_scale',
+                 'allow_cpu_float16')
 
 
 def _is_amp(wrapper_type) -> bool:
@@ -60,13 +62,18 @@ class PartOptimWrapperConstructor:
         for name, part in cfg.items():
             if not isinstance(part, dict) or 'optimizer' not in part:
                 raise ValueError(f'optim_wrapper.{name} must be a part config with an '
-                                 f'`optimizer` (the keys of optim_wrapper besides constructor, '
-                                 f'paramwise_cfg, {", ".join(PRECISION_KEYS)} are the model\'s '
-                                 f'parts), got {part!r}')
+                                 f'`optimizer` (the keys of optim_wrapper besides '
+                                 f'{", ".join(NON_PART_KEYS)} are the model\'s parts), got '
+                                 f'{part!r}')
             if _is_amp(part.get('type', 'OptimWrapper')):
                 raise ValueError(f'optim_wrapper.{name}.type: mixed precision is set for all '
                                  'parts at once, with type=\'AmpOptimWrapper\' (and dtype, '
                                  'loss_scale) at the top level of optim_wrapper')
+        counts = {name: part.get('accumulative_counts', 1) for name, part in cfg.items()}
+        if len(set(counts.values())) > 1:
+            raise ValueError(f'accumulative_counts must be the same for every part (the parts '
+                             f'are updated by the same iterations), got {counts}')
+        self.accumulative_counts = next(iter(counts.values()), 1)
         self.part_cfgs = cfg
         self.paramwise_cfg = paramwise_cfg
 
@@ -118,9 +125,17 @@ class PartOptimWrapperConstructor:
             wrappers[name] = DefaultOptimWrapperConstructor(part_cfg, paramwise_cfg)(part_model)
         device = next(model.parameters()).device
         self._refuse_cpu_float16(device)
-        return PartOptimWrapperDict(wrappers, device_type=device.type, **self.precision)
+        return PartOptimWrapperDict(wrappers, accumulative_counts=self.accumulative_counts,
+                                    device_type=device.type, **self.precision)
 
 
-# the name of the first configs
-OPTIM_WRAPPER_CONSTRUCTORS.register_module(name='RegDAOptimWrapperConstructor',
-                                           module=PartOptimWrapperConstructor)
+@OPTIM_WRAPPER_CONSTRUCTORS.register_module(name='RegDAOptimWrapperConstructor')
+class DeprecatedRegDAOptimWrapperConstructor(PartOptimWrapperConstructor):
+    """``constructor='RegDAOptimWrapperConstructor'``, the name of the first configs:
+    deprecated, it is ``PartOptimWrapperConstructor``."""
+
+    def __init__(self, *args, **kwargs):
+        warnings.warn("optim_wrapper.constructor='RegDAOptimWrapperConstructor' is deprecated: "
+                      "use constructor='PartOptimWrapperConstructor'", DeprecationWarning,
+                      stacklevel=2)
+        super().__init__(*args, **kwargs)

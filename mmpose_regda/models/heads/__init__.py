@@ -1,3 +1,3 @@
-from .kl_heatmap_head import KLHeatmapHead, spatial_softmax
+from .kl_heatmap_head import KLHeatmapHead
 
-__all__ = ['KLHeatmapHead', 'spatial_softmax']
+__all__ = ['KLHeatmapHead']

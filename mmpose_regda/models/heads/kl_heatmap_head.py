@@ -1,20 +1,14 @@
 from typing import Optional, Sequence, Tuple, Union
 
 import torch
-from torch import Tensor
-
 from mmengine.structures import PixelData
+from torch import Tensor
 
 from mmpose.models.heads import HeatmapHead
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, Features, OptConfigType, OptSampleList, Predictions
-from ..utils import heatmap_pck_accuracy
-
-
-def spatial_softmax(logits: Tensor) -> Tensor:
-    """sigma of Eq. 7: softmax over the H x W positions of each channel. (B, K, H, W) -> same."""
-    return logits.flatten(2).softmax(dim=-1).reshape(logits.shape)
+from ..utils import heatmap_pck_accuracy, spatial_softmax
 
 
 @MODELS.register_module()
@@ -118,10 +112,10 @@ class KLHeatmapHead(HeatmapHead):
         losses = self.loss_from_logits(self.forward(feats), batch_data_samples, train_cfg)
         if not bool(torch.isfinite(losses['loss_kpt'])):
             raise FloatingPointError(
-                f'non-finite loss: `loss_kpt` = {float(losses["loss_kpt"].detach())} ({type(self).__name__}'
-                f', {type(self.loss_module).__name__}). Training stopped before the update. '
-                'Lower the learning rate (optim_wrapper.optimizer.lr) or check the inputs of '
-                'this batch.')
+                f'non-finite loss: `loss_kpt` = {float(losses["loss_kpt"].detach())} '
+                f'({type(self).__name__}, {type(self.loss_module).__name__}). Training stopped '
+                'before the update. Lower the learning rate (optim_wrapper.optimizer.lr) or check '
+                'the inputs of this batch.')
         return losses
 
     def loss_from_logits(self,

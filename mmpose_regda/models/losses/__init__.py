@@ -1,5 +1,5 @@
 from .domain_adversarial_loss import DomainAdversarialLoss
 from .multi_kernel_mmd_loss import MultiKernelMMDLoss
-from .spatial_kl_loss import SpatialKLLoss, normalize_spatially
+from .spatial_kl_loss import SpatialKLLoss
 
-__all__ = ['DomainAdversarialLoss', 'MultiKernelMMDLoss', 'SpatialKLLoss', 'normalize_spatially']
+__all__ = ['DomainAdversarialLoss', 'MultiKernelMMDLoss', 'SpatialKLLoss']

@@ -6,24 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from mmpose.registry import MODELS
-
-
-def normalize_spatially(heatmaps: Tensor, eps: float = 0.) -> Tensor:
-    """P_T of Eq. 6: each channel divided by its sum over space.
-
-    ``eps`` > 0 adds that mass to every pixel first (the reference's label smoothing). A channel that
-    sums to zero (no Gaussian: invisible or out-of-crop joint) stays all zero instead of 0/0.
-
-    Args:
-        heatmaps (Tensor): (B, K, H, W), non-negative.
-
-    Returns:
-        Tensor: (B, K, H, W), each non-empty channel summing to 1.
-    """
-    if eps > 0:
-        heatmaps = heatmaps + eps
-    mass = heatmaps.sum(dim=(-2, -1), keepdim=True)
-    return heatmaps / mass.clamp_min(torch.finfo(heatmaps.dtype).tiny)
+from ..utils import normalize_spatially
 
 
 @MODELS.register_module()

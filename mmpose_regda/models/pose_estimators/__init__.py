@@ -1,10 +1,10 @@
 from .domain_adaptation import DomainAdaptationEstimator
 from .feature_alignment import FeatureAlignmentPoseEstimator
-from .mcd import MCDPoseEstimator, heatmap_discrepancy
+from .mcd import MCDPoseEstimator
 from .regda import RegDAPoseEstimator
 from .two_head_adaptation import TwoHeadAdaptationEstimator
 
 __all__ = [
     'DomainAdaptationEstimator', 'FeatureAlignmentPoseEstimator', 'MCDPoseEstimator',
-    'RegDAPoseEstimator', 'TwoHeadAdaptationEstimator', 'heatmap_discrepancy'
+    'RegDAPoseEstimator', 'TwoHeadAdaptationEstimator'
 ]

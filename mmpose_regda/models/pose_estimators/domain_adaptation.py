@@ -1,5 +1,6 @@
 import copy
 import math
+import warnings
 from typing import Dict, List, Optional, Tuple
 
 import torch.nn as nn
@@ -10,7 +11,7 @@ from torch import Tensor
 
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
-from ..utils import unwrapped_children
+from ..utils import scale_gradient, unwrap, unwrapped_children
 
 #: Key prefix of the head's deconvolutions in checkpoints (the plain TopdownPoseEstimator's).
 HEAD_DECONV_PREFIX = 'head.deconv_layers.'
@@ -32,11 +33,14 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
     loads into any method key for key, and an adapted model exports and predicts like a plain
     one. Inference runs psi and f, as ``TopdownPoseEstimator`` does.
 
-    A method's ``train_step`` is a sequence of updates, each written as in mmengine::
+    A method's ``train_step`` opens the iteration, then runs a sequence of updates, each an
+    objective with a stable id over some parts, written as mmagic's GANs write theirs::
 
-        with optim_wrapper.optim_context(self):
+        optim_wrapper.start_iteration()
+        update = optim_wrapper.objective('objective_1', parts=(...), name='Objective 1 (...)')
+        with update.optim_context(self):
             losses = ...
-        log_vars = optim_wrapper.update_params(losses, parts=(...), objective='...')
+        log_vars = self.update_parts(update, losses)   # parse_losses, then update.update_params
 
     Every pass calls the parts themselves (``self.head(feats)``, not ``self.head.forward``), so
     that under ``MMSeparateDistributedDataParallel`` each goes through its part's DDP forward and
@@ -47,8 +51,10 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
         backbone, neck, head: as ``TopdownPoseEstimator``; ``head`` is f, a head with the KL
             interface (``KLHeatmapHead``), with or without deconvolutions.
         trade_off (float): eta, the weight of the method's adaptation losses (finite, >= 0).
-        adv_grad_scale (float): the factor on the gradient the adaptation part sends into psi;
-            ``AdaptationScheduleHook`` warms it up (RegDA's f', DANN's reversal coefficient).
+        adaptation_grad_scale (float): the factor on the gradient the adaptation part sends
+            into psi (:meth:`scale_adaptation_gradient`); ``AdaptationScheduleHook`` warms it up
+            (RegDA's f', DANN's reversal coefficient, DAN's MMD).
+        adv_grad_scale (float, optional): deprecated name of ``adaptation_grad_scale``.
         adaptation_enabled (bool): False trains the source objective only;
             ``AdaptationScheduleHook`` turns it on after its warm-up.
         psi_checkpoint (str, optional): a stage-1 (source-only) checkpoint whose psi (backbone,
@@ -60,8 +66,8 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
     """
     #: The parts with their own optimizer, and the submodules of each.
     OPTIM_PARTS = dict(generator=('backbone', 'neck', 'deconv_layers'), head=('head', ))
-    #: Whether ``adv_grad_scale`` scales a gradient into psi (``AdaptationScheduleHook``'s
-    #: warm start); MCD sends psi its full gradient.
+    #: Whether ``adaptation_grad_scale`` scales a gradient into psi
+    #: (``AdaptationScheduleHook``'s warm start); MCD sends psi its full gradient.
     SCALES_ADAPTATION_GRADIENT = True
 
     def __init__(self,
@@ -69,14 +75,20 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
                  neck: OptConfigType = None,
                  head: OptConfigType = None,
                  trade_off: float = 1.,
-                 adv_grad_scale: float = 1.,
+                 adaptation_grad_scale: float = 1.,
                  adaptation_enabled: bool = True,
                  psi_checkpoint: Optional[str] = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptMultiConfig = None,
-                 metainfo: Optional[dict] = None):
+                 metainfo: Optional[dict] = None,
+                 adv_grad_scale: Optional[float] = None):
+        if adv_grad_scale is not None:
+            warnings.warn('model.adv_grad_scale is deprecated: it is model.adaptation_grad_scale '
+                          '(it scales the adaptation gradient of every method)',
+                          DeprecationWarning, stacklevel=2)
+            adaptation_grad_scale = adv_grad_scale
         if head is None:
             raise ValueError(f'{type(self).__name__} needs a `head` (the regressor f)')
         if psi_checkpoint is not None:
@@ -93,11 +105,24 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
             metainfo=metainfo)
         require_kl_head(self.head, f'{type(self).__name__}.head')
         self.trade_off = check_weight('model.trade_off', trade_off)
-        self.adv_grad_scale = adv_grad_scale
+        self.adaptation_grad_scale = adaptation_grad_scale
         self.adaptation_enabled = adaptation_enabled
         self.psi_checkpoint = psi_checkpoint
         self.deconv_layers = self._take_head_deconvs()
         self.register_load_state_dict_pre_hook(_head_deconv_keys_to_psi)
+
+    @property
+    def adv_grad_scale(self) -> float:
+        """Deprecated name of ``adaptation_grad_scale``."""
+        warnings.warn('adv_grad_scale is deprecated: use adaptation_grad_scale',
+                      DeprecationWarning, stacklevel=2)
+        return self.adaptation_grad_scale
+
+    @adv_grad_scale.setter
+    def adv_grad_scale(self, value: float) -> None:
+        warnings.warn('adv_grad_scale is deprecated: use adaptation_grad_scale',
+                      DeprecationWarning, stacklevel=2)
+        self.adaptation_grad_scale = value
 
     def _take_head_deconvs(self) -> Optional[nn.Module]:
         """Move the head's deconvolutions (if any) into psi; the head keeps f's layers."""
@@ -201,6 +226,38 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
         source = self.data_preprocessor(data['source'], True)
         target_inputs = self.data_preprocessor(data['target'], True)['inputs']
         return source, target_inputs
+
+    def update_parts(self, update, losses: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """One objective's update, as mmengine's ``BaseModel.train_step`` writes it: the loss
+        terms parsed into one loss (``parse_losses``: the sum of the ``loss*`` terms), which
+        ``update`` (a ``PartsUpdate``) minimises over its parts. Returns the log variables of
+        the terms, detached (each objective's total is not logged: the terms are)."""
+        loss, log_vars = self.parse_losses(losses)
+        update.update_params(loss, log_vars)
+        return {name: value.detach() for name, value in log_vars.items() if name != 'loss'}
+
+    def source_loss(self, logits: Tensor, data_samples: SampleList, head: nn.Module = None,
+                    name: str = 'loss_source', accuracy: bool = True) -> Dict[str, Tensor]:
+        """The supervised loss L_T of a regressor (f, or ``head``) on the labeled source:
+        ``{name: loss}``, with its training accuracy ``acc_pose`` where ``train_cfg`` computes
+        it and ``accuracy`` is set.
+
+        Args:
+            logits (Tensor): the regressor's output on the source batch, (B, K, H, W).
+            data_samples (list[PoseDataSample]): the source labels.
+        """
+        train_cfg = self.train_cfg if accuracy else dict(self.train_cfg, compute_acc=False)
+        supervised = unwrap(self.head if head is None else head).loss_from_logits(
+            logits, data_samples, train_cfg)
+        losses = {name: supervised['loss_kpt']}
+        if 'acc_pose' in supervised:
+            losses['acc_pose'] = supervised['acc_pose']
+        return losses
+
+    def scale_adaptation_gradient(self, feats: Tuple[Tensor, ...]) -> Tuple[Tensor, ...]:
+        """psi's features as the adaptation part reads them: unchanged forward, their gradient
+        into psi scaled by ``adaptation_grad_scale`` backward."""
+        return tuple(scale_gradient(feat, self.adaptation_grad_scale) for feat in feats)
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         """As ``TopdownPoseEstimator`` (f alone), also inside a DDP wrapper per part."""

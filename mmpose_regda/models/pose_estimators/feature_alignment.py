@@ -5,7 +5,7 @@ from torch import Tensor
 
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, SampleList
-from ..utils import scale_gradient, unwrap
+from ..utils import unwrap
 from .domain_adaptation import DomainAdaptationEstimator
 
 
@@ -23,7 +23,7 @@ class FeatureAlignmentPoseEstimator(DomainAdaptationEstimator):
     reference library does for DANN and DAN), and its feature maps are average-pooled to one
     vector per image before the alignment: the methods align the distribution of the
     generator's global features, as they do for classifiers. The alignment's gradient into psi
-    is multiplied by ``adv_grad_scale``, which ``AdaptationScheduleHook`` warms up from 0
+    is multiplied by ``adaptation_grad_scale``, which ``AdaptationScheduleHook`` warms up from 0
     (DANN's schedule of the gradient reversal's coefficient); DANN's reversal itself lives in
     its loss. Target labels are never read: only the target images go into the pass.
 
@@ -32,7 +32,7 @@ class FeatureAlignmentPoseEstimator(DomainAdaptationEstimator):
             ``loss*`` terms are minimised (its own parameters, if any, form the part
             ``alignment``).
         **kwargs: as ``DomainAdaptationEstimator`` (backbone, neck, head, trade_off,
-            ``adv_grad_scale``: the scale of the alignment gradient into psi, ...).
+            ``adaptation_grad_scale``: the scale of the alignment gradient into psi, ...).
     """
     OPTIM_PARTS = dict(DomainAdaptationEstimator.OPTIM_PARTS, alignment=('alignment', ))
 
@@ -44,37 +44,31 @@ class FeatureAlignmentPoseEstimator(DomainAdaptationEstimator):
 
     def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
         """One update on ``data = dict(source=..., target=...)`` (``optim_wrapper``: a
-        ``PartOptimWrapperDict``): the source loss alone during the warm-up, then the source
-        loss and the alignment together, over every part."""
+        ``PartOptimWrapperDict``), of every part (psi, f, the alignment's): the source loss
+        alone during the warm-up, then the source loss and the alignment together. Both are the
+        one objective ``objective_1``, so an accumulation window may span the warm-up's end."""
         source, target_inputs = self.split_domains(data, optim_wrapper)
-        if not self.adaptation_enabled:
-            with optim_wrapper.optim_context(self):
-                losses = self.source_loss(self.extract_feat(source['inputs']),
+        optim_wrapper.start_iteration()
+        name = (f'Source loss + {type(unwrap(self.alignment)).__name__}'
+                if self.adaptation_enabled else 'Source loss (psi, f)')
+        update = optim_wrapper.objective('objective_1', tuple(optim_wrapper.keys()), name)
+        with update.optim_context(self):
+            if self.adaptation_enabled:
+                losses = self.aligned_loss(torch.cat((source['inputs'], target_inputs)),
+                                           source['data_samples'])
+            else:
+                losses = self.source_loss(self.head(self.extract_feat(source['inputs'])),
                                           source['data_samples'])
-            return optim_wrapper.update_params(losses, parts=('generator', 'head'),
-                                               objective='Source loss (psi, f)')
-        with optim_wrapper.optim_context(self):
-            losses = self.aligned_loss(torch.cat((source['inputs'], target_inputs)),
-                                       source['data_samples'])
-        return optim_wrapper.update_params(
-            losses, parts=tuple(optim_wrapper.keys()),  # every part: psi, f, the alignment's
-            objective=f'Source loss + {type(unwrap(self.alignment)).__name__}')
-
-    def source_loss(self, feats, data_samples: SampleList) -> Dict[str, Tensor]:
-        supervised = unwrap(self.head).loss_from_logits(self.head(feats), data_samples,
-                                                        self.train_cfg)
-        losses = dict(loss_source=supervised['loss_kpt'])
-        if 'acc_pose' in supervised:
-            losses['acc_pose'] = supervised['acc_pose']
-        return losses
+        return self.update_parts(update, losses)
 
     def aligned_loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """The source loss on the first ``len(data_samples)`` images of the batch, and the
         alignment between their pooled features and the rest's (the target images')."""
         num_source = len(data_samples)
         feats = self.extract_feat(inputs)
-        losses = self.source_loss(tuple(feat[:num_source] for feat in feats), data_samples)
-        pooled = scale_gradient(feats[-1].mean(dim=(2, 3)), self.adv_grad_scale)
+        losses = self.source_loss(self.head(tuple(feat[:num_source] for feat in feats)),
+                                  data_samples)
+        pooled, = self.scale_adaptation_gradient((feats[-1].mean(dim=(2, 3)), ))
         for name, value in self.alignment(pooled[:num_source], pooled[num_source:]).items():
             losses[name] = self.trade_off * value if name.startswith('loss') else value
         return losses

@@ -5,17 +5,8 @@ from torch import Tensor
 
 from mmpose.registry import MODELS
 from mmpose.utils.typing import SampleList
-from ..heads.kl_heatmap_head import spatial_softmax
-from ..utils import frozen, unwrap
+from ..utils import frozen, heatmap_discrepancy
 from .two_head_adaptation import Features, TwoHeadAdaptationEstimator
-
-
-def heatmap_discrepancy(logits_a: Tensor, logits_b: Tensor) -> Tensor:
-    """MCD's discrepancy for heatmaps: the L1 distance between the two heads' spatial
-    distributions (softmax over each keypoint's map), summed over space and averaged over
-    B * K. It is MCD's L1 between class probabilities with the heatmap's positions as classes,
-    bounded in [0, 2]: maximising it cannot diverge."""
-    return (spatial_softmax(logits_a) - spatial_softmax(logits_b)).abs().flatten(2).sum(-1).mean()
 
 
 @MODELS.register_module()
@@ -40,65 +31,66 @@ class MCDPoseEstimator(TwoHeadAdaptationEstimator):
     Args:
         **kwargs: as ``TwoHeadAdaptationEstimator``: ``adv_head`` is f2 (by default a copy of
             ``head``'s config with its own initialisation: the two heads must start different
-            to disagree), ``trade_off`` the weight of the discrepancy. ``adv_grad_scale`` is
-            not used: both heads send psi their full gradient, as in MCD.
+            to disagree), ``trade_off`` the weight of the discrepancy. ``adaptation_grad_scale``
+            is not used: both heads send psi their full gradient, as in MCD.
     """
 
     SCALES_ADAPTATION_GRADIENT = False
+    #: The steps' ids (which key their state) and how logs and errors name them.
+    STEP_NAMES = dict(step_a='Step A (source: psi, f, f2)',
+                      step_b='Step B (f, f2: source loss, maximise target discrepancy)',
+                      step_c='Step C (psi: minimise target discrepancy)')
 
     def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
         """MCD's steps A, B and C on ``data = dict(source=..., target=...)``, one update each
         (``optim_wrapper``: a ``PartOptimWrapperDict``). Returns the log variables of all."""
         source, target_inputs = self.split_domains(data, optim_wrapper)
+        optim_wrapper.start_iteration()
 
         # Step A: psi, f and f2 learn the labeled source
-        with optim_wrapper.optim_context(self):
+        update = optim_wrapper.objective('step_a', ('generator', 'head', 'adv_head'),
+                                         self.STEP_NAMES['step_a'])
+        with update.optim_context(self):
             losses = self.source_losses(self.extract_feat(source['inputs']),
                                         source['data_samples'])
-        log_vars = optim_wrapper.update_params(losses, parts=('generator', 'head', 'adv_head'),
-                                               objective='Step A (source: psi, f, f2)')
+        log_vars = self.update_parts(update, losses)
         if not self.adaptation_enabled:  # the warm-up trains step A alone
             return log_vars
 
         # Step B: f and f2 keep the source right and disagree on the target, psi fixed
-        with optim_wrapper.optim_context(self):
+        update = optim_wrapper.objective('step_b', ('head', 'adv_head'), self.STEP_NAMES['step_b'])
+        with update.optim_context(self):
             with torch.no_grad():  # psi has changed since step A
                 source_feats = self.extract_feat(source['inputs'])
             target_feats = self.extract_feat(target_inputs)
             losses = self.step_b(source_feats, source['data_samples'], target_feats)
-        log_vars.update(optim_wrapper.update_params(
-            losses, parts=('head', 'adv_head'),
-            objective='Step B (f, f2: source loss, maximise target discrepancy)'))
+        log_vars.update(self.update_parts(update, losses))
 
         # Step C: psi moves the same target features to where the two heads agree
-        with optim_wrapper.optim_context(self):
+        update = optim_wrapper.objective('step_c', ('generator', ), self.STEP_NAMES['step_c'])
+        with update.optim_context(self):
             with frozen(self.head) as head, frozen(self.adv_head) as adv_head:
                 discrepancy = heatmap_discrepancy(head(target_feats), adv_head(target_feats))
             losses = dict(loss_discrepancy=self.trade_off * discrepancy)
-        log_vars.update(optim_wrapper.update_params(
-            losses, parts=('generator', ), objective='Step C (psi: minimise target discrepancy)'))
+        log_vars.update(self.update_parts(update, losses))
         return log_vars
 
     def source_losses(self, feats: Features, data_samples: SampleList) -> Dict[str, Tensor]:
         """L_T of f and of f2 on the source labels (and f's training accuracy)."""
-        losses = {}
-        for name, head in (('loss_source', self.head), ('loss_source_f2', self.adv_head)):
-            supervised = unwrap(head).loss_from_logits(head(feats), data_samples, self.train_cfg)
-            losses[name] = supervised['loss_kpt']
-            if head is self.head and 'acc_pose' in supervised:
-                losses['acc_pose'] = supervised['acc_pose']
+        losses = self.source_loss(self.head(feats), data_samples)
+        losses.update(self.source_loss(self.adv_head(feats), data_samples, head=self.adv_head,
+                                       name='loss_source_f2', accuracy=False))
         return losses
 
     def step_b(self, source_feats: Features, data_samples: SampleList,
                target_feats: Features) -> Dict[str, Tensor]:
         """The heads' source losses minus their target discrepancy, on features psi does not
         learn from (the target's detached; each domain through the heads on its own, as MCD)."""
-        no_accuracy = dict(self.train_cfg, compute_acc=False)
         losses = {}
         for name, head in (('loss_heads_source', self.head),
                            ('loss_heads_source_f2', self.adv_head)):
-            losses[name] = unwrap(head).loss_from_logits(head(source_feats), data_samples,
-                                                         no_accuracy)['loss_kpt']
+            losses.update(self.source_loss(head(source_feats), data_samples, head=head,
+                                           name=name, accuracy=False))
         detached = tuple(feat.detach() for feat in target_feats)
         discrepancy = heatmap_discrepancy(self.head(detached), self.adv_head(detached))
         losses['loss_discrepancy_negated'] = -self.trade_off * discrepancy

@@ -5,8 +5,8 @@ from torch import Tensor
 
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, SampleList
-from ..task_modules import GroundFalseTargets, keypoint_disparity
-from ..utils import frozen, unwrap
+from ..task_modules import GroundFalseTargets
+from ..utils import frozen, keypoint_disparity
 from .domain_adaptation import check_weight
 from .two_head_adaptation import Features, TwoHeadAdaptationEstimator
 
@@ -71,12 +71,11 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
     middle row is ``('min L_F', 'max L_F')``. Everything else (Objective 1, the parts each
     objective updates, the gradient scale) is the same machinery.
 
-    Between psi and f' sits a gradient scale (identity forward): ``adv_grad_scale`` multiplies the
-    gradient that f''s losses send into psi. ``AdaptationScheduleHook`` warms it up from 0 (the
-    reference's
-    ``WarmStartGradientLayer``) and also switches the adaptation on after an optional
-    source-only warm-up (``adaptation_enabled``); without the hook both stay at their initial
-    values.
+    Between psi and f' sits a gradient scale (identity forward): ``adaptation_grad_scale``
+    multiplies the gradient that f''s losses send into psi. ``AdaptationScheduleHook`` warms it
+    up from 0 (the reference's ``WarmStartGradientLayer``) and also switches the adaptation on
+    after an optional source-only warm-up (``adaptation_enabled``); without the hook both stay
+    at their initial values.
 
     Args:
         backbone, neck, head: as ``TopdownPoseEstimator``; ``head`` is f (a ``KLHeatmapHead``).
@@ -89,7 +88,7 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         trade_off (float): eta of Eq. 12-14 (1 in the paper).
         source_disparity_weight (float): w_s on the source disparity of Objective 1; the paper's
             equation has 1, the reference implementation uses 4 (its ``margin``).
-        adv_grad_scale (float): initial gradient scale on the f' -> psi path.
+        adaptation_grad_scale (float): initial gradient scale on the f' -> psi path.
         adaptation_enabled (bool): initial state; False trains Objective 1 only.
         adv_head_objective (str): f''s objective on the target (Objective 2), see above.
         generator_objective (str): psi's objective on the target (Objective 3), see above.
@@ -106,7 +105,7 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
                  adv_head_objective: str = 'min L_F',
                  generator_objective: str = 'min L_T',
                  **kwargs):
-        # backbone, neck, head, adv_head, trade_off, adv_grad_scale, adaptation_enabled, ...
+        # backbone, neck, head, adv_head, trade_off, adaptation_grad_scale, ...
         super().__init__(**kwargs)
         self.ground_false = MODELS.build(ground_false)
         self.disparity_loss = MODELS.build(disparity_loss)
@@ -118,60 +117,61 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         if adv_head_objective == generator_objective:
             raise ValueError(f'RegDAPoseEstimator: f\' and psi both {adv_head_objective!r} on '
                              'the target is no adversarial game; see GAMES for the paper\'s pairs')
-        self.objective_names = (
-            'Objective 1 (source: psi, f, f\')',
-            f'Objective 2 (target: f\' {self.adv_head_objective.describe()})',
-            f'Objective 3 (target: psi {self.generator_objective.describe()})')
+        # the objectives' ids (which key their state) and how logs and errors name them
+        self.objective_names = dict(
+            objective_1='Objective 1 (source: psi, f, f\')',
+            objective_2=f'Objective 2 (target: f\' {self.adv_head_objective.describe()})',
+            objective_3=f'Objective 3 (target: psi {self.generator_objective.describe()})')
 
     def train_step(self, data: dict, optim_wrapper) -> Dict[str, Tensor]:
         """One iteration of section 4.4 on ``data = dict(source=..., target=...)``: Objectives
         1, 2 and 3 in order, one update each (``optim_wrapper``: a ``PartOptimWrapperDict``).
         Returns the log variables of every objective."""
         source, target_inputs = self.split_domains(data, optim_wrapper)
+        optim_wrapper.start_iteration()
+        names = self.objective_names
 
         # Objective 1 (Eq. 12): psi, f and f' on the labeled source
-        with optim_wrapper.optim_context(self):
+        update = optim_wrapper.objective('objective_1', ('generator', 'head', 'adv_head'),
+                                         names['objective_1'])
+        with update.optim_context(self):
             losses = self.objective_1(source['inputs'], source['data_samples'])
-        log_vars = optim_wrapper.update_params(
-            losses, parts=('generator', 'head', 'adv_head'), objective=self.objective_names[0])
+        log_vars = self.update_parts(update, losses)
         if not self.adaptation_enabled:  # the warm-up trains Objective 1 alone
             return log_vars
 
         # Objective 2 (Eq. 13): f' alone, on the target features and f's pseudo targets
-        with optim_wrapper.optim_context(self):
+        update = optim_wrapper.objective('objective_2', ('adv_head', ), names['objective_2'])
+        with update.optim_context(self):
             target_feats = self.extract_feat(target_inputs)
             with torch.no_grad():
                 target_logits = self.head(target_feats)
             pseudo_targets = self.ground_false(target_logits)
             losses = self.objective_2(target_feats, target_logits, pseudo_targets)
-        log_vars.update(optim_wrapper.update_params(
-            losses, parts=('adv_head', ), objective=self.objective_names[1]))
+        log_vars.update(self.update_parts(update, losses))
 
         # Objective 3 (Eq. 14): psi alone, through f' as Objective 2 left it, on the same
         # features and pseudo targets (psi has not changed since they were computed)
-        with optim_wrapper.optim_context(self):
+        update = optim_wrapper.objective('objective_3', ('generator', ), names['objective_3'])
+        with update.optim_context(self):
             losses = self.objective_3(target_feats, pseudo_targets)
-        log_vars.update(optim_wrapper.update_params(
-            losses, parts=('generator', ), objective=self.objective_names[2]))
+        log_vars.update(self.update_parts(update, losses))
         return log_vars
 
     def objective_1(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
         """Eq. 12 on the source batch: f learns the labels, f' learns to agree with f."""
         feats = self.extract_feat(inputs)
         logits = self.head(feats)
-        supervised = unwrap(self.head).loss_from_logits(logits, data_samples, self.train_cfg)
+        losses = self.source_loss(logits, data_samples)
         pseudo_targets = self.ground_false(logits.detach())
-        adv_logits = self.adv_head(self._to_adv_head(feats))
+        adv_logits = self.adv_head(self.scale_adaptation_gradient(feats))
         keypoint_weights = torch.cat(
             [d.gt_instance_labels.keypoint_weights for d in data_samples])
         disparity = self.disparity_loss(adv_logits, pseudo_targets.ground_truth,
                                         keypoint_weights)
-        losses = dict(
-            loss_source=supervised['loss_kpt'],
+        losses.update(
             loss_source_disparity=self.source_disparity_weight * self.trade_off * disparity,
             disparity_source=keypoint_disparity(adv_logits.detach(), logits.detach()))
-        if 'acc_pose' in supervised:
-            losses['acc_pose'] = supervised['acc_pose']
         return losses
 
     def objective_2(self, target_feats: Features, target_logits: Tensor,
@@ -190,6 +190,6 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         """Eq. 14 on the target: psi moves its features to where f' agrees with f (RegDA's
         game; ``generator_objective`` for the others), f' held fixed."""
         with frozen(self.adv_head) as adv_head:
-            adv_logits = adv_head(self._to_adv_head(target_feats))
+            adv_logits = adv_head(self.scale_adaptation_gradient(target_feats))
         return self.generator_objective(self.disparity_loss, adv_logits, pseudo_targets,
                                         self.trade_off)

@@ -5,7 +5,7 @@ from torch import Tensor
 
 from mmpose.registry import MODELS
 from mmpose.utils.typing import OptConfigType, SampleList
-from ..utils import scale_gradient, unwrapped_children
+from ..utils import unwrapped_children
 from .domain_adaptation import DomainAdaptationEstimator, require_kl_head
 
 Features = Tuple[Tensor, ...]
@@ -16,8 +16,8 @@ class TwoHeadAdaptationEstimator(DomainAdaptationEstimator):
     regressor f', MCD's second regressor f2.
 
     The main head f = ``head`` is the only one inference uses, so a checkpoint of the plain
-    ``TopdownPoseEstimator`` loads key for key. ``adv_grad_scale`` multiplies the gradient the
-    second head sends into psi (:meth:`_to_adv_head`); ``AdaptationScheduleHook`` schedules it.
+    ``TopdownPoseEstimator`` loads key for key. A method whose second head sends psi a scaled
+    gradient reads psi's features through :meth:`scale_adaptation_gradient` (RegDA's f').
 
     Args:
         adv_head (dict, optional): the second head. Defaults to ``head``'s config without the
@@ -52,6 +52,3 @@ class TwoHeadAdaptationEstimator(DomainAdaptationEstimator):
                     for sample in data_samples:
                         sample.set_field(sample.pred_instances, field)
         return data_samples
-
-    def _to_adv_head(self, feats: Features) -> Features:
-        return tuple(scale_gradient(feat, self.adv_grad_scale) for feat in feats)

@@ -1,28 +1,10 @@
-from typing import NamedTuple, Optional, Sequence, Tuple
+from typing import NamedTuple, Optional, Sequence
 
 import torch
 from torch import Tensor
 
 from mmpose.registry import MODELS
-from ..losses.spatial_kl_loss import normalize_spatially
-
-
-def heatmap_argmax(heatmaps: Tensor) -> Tensor:
-    """J of the paper: the position of each channel's maximum. (B, K, H, W) -> (B, K, 2) as (x, y).
-
-    The spatial softmax is monotonic, so the argmax of logits is that of the distribution; unlike
-    the reference, a non-positive peak is not forced to (0, 0).
-    """
-    W = heatmaps.shape[-1]
-    flat_index = heatmaps.flatten(2).argmax(dim=-1)
-    return torch.stack((flat_index % W, torch.div(flat_index, W, rounding_mode='floor')), dim=-1)
-
-
-def keypoint_disparity(heatmaps_a: Tensor, heatmaps_b: Tensor) -> Tensor:
-    """Mean distance, in heatmap pixels, between the argmax keypoints of two predictions (Fig. 9's
-    ``||y' - y||``). (B, K, H, W) twice -> scalar."""
-    delta = (heatmap_argmax(heatmaps_a) - heatmap_argmax(heatmaps_b)).float()
-    return delta.norm(dim=-1).mean()
+from ..utils import heatmap_argmax, normalize_spatially
 
 
 class GroundFalseTargets(NamedTuple):

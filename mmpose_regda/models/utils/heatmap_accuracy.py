@@ -1,6 +1,8 @@
 import torch
 from torch import Tensor
 
+from .heatmaps import heatmap_argmax
+
 
 def heatmap_pck_accuracy(output: Tensor, target: Tensor, mask: Tensor,
                          thr: float = 0.05) -> Tensor:
@@ -26,11 +28,9 @@ def heatmap_pck_accuracy(output: Tensor, target: Tensor, mask: Tensor,
     N, K, H, W = output.shape
 
     def maximum(heatmaps: Tensor) -> Tensor:
-        flat = heatmaps.detach().flatten(2).float()
-        index = flat.argmax(dim=-1)
-        locations = torch.stack((index % W, torch.div(index, W, rounding_mode='floor')),
-                                dim=-1).float()
-        return torch.where((flat.amax(dim=-1) > 0)[..., None], locations,
+        heatmaps = heatmaps.detach().float()
+        locations = heatmap_argmax(heatmaps).float()
+        return torch.where((heatmaps.flatten(2).amax(dim=-1) > 0)[..., None], locations,
                            torch.full_like(locations, -1.))
 
     norm = torch.tensor([H, W], dtype=torch.float32, device=output.device)

@@ -21,24 +21,24 @@ def reference_coeff(i, lo=0., hi=0.1, alpha=1., max_iters=1000):
 
 @pytest.mark.parametrize('iteration', [0, 1, 500, 1000, 5000, 100000])
 def test_warm_start_follows_the_reference_formula(iteration):
-    assert AdaptationScheduleHook().adv_grad_scale(iteration) == pytest.approx(
+    assert AdaptationScheduleHook().grad_scale_at(iteration) == pytest.approx(
         reference_coeff(iteration))
 
 
 def test_warm_start_values_by_hand():
     hook = AdaptationScheduleHook()
-    assert hook.adv_grad_scale(0) == 0.
+    assert hook.grad_scale_at(0) == 0.
     # 0.2 / (1 + e^-1) - 0.1
-    assert hook.adv_grad_scale(1000) == pytest.approx(0.2 / (1 + math.exp(-1)) - 0.1)
-    assert hook.adv_grad_scale(10**7) == pytest.approx(0.1)
+    assert hook.grad_scale_at(1000) == pytest.approx(0.2 / (1 + math.exp(-1)) - 0.1)
+    assert hook.grad_scale_at(10**7) == pytest.approx(0.1)
 
 
 def test_warmup_shifts_the_schedule_and_constant_scales():
     hook = AdaptationScheduleHook(warmup_iters=100)
-    assert hook.adv_grad_scale(50) == 0. and hook.adv_grad_scale(100) == 0.
-    assert hook.adv_grad_scale(1100) == pytest.approx(reference_coeff(1000))
-    assert AdaptationScheduleHook(grad_scale=0.3).adv_grad_scale(7) == 0.3
-    assert AdaptationScheduleHook(grad_scale=None).adv_grad_scale(7) == 1.
+    assert hook.grad_scale_at(50) == 0. and hook.grad_scale_at(100) == 0.
+    assert hook.grad_scale_at(1100) == pytest.approx(reference_coeff(1000))
+    assert AdaptationScheduleHook(grad_scale=0.3).grad_scale_at(7) == 0.3
+    assert AdaptationScheduleHook(grad_scale=None).grad_scale_at(7) == 1.
 
 
 def fake_runner(model, iteration, num_keypoints=4, val_keypoints=4):
@@ -55,13 +55,13 @@ def test_sets_warmup_state_and_scale_on_the_model_and_logs_it():
     runner = fake_runner(model, 2)
     hook.before_train(runner)
     hook.before_train_iter(runner, 0)
-    assert model.adaptation_enabled is False and model.adv_grad_scale == 0.
+    assert model.adaptation_enabled is False and model.adaptation_grad_scale == 0.
     runner.iter = 13
     hook.before_train_iter(runner, 0)
     expected = reference_coeff(10, hi=0.2, max_iters=10)
     assert model.adaptation_enabled is True
-    assert model.adv_grad_scale == pytest.approx(expected)
-    assert runner.message_hub.get_scalar('train/adv_grad_scale').current() == pytest.approx(
+    assert model.adaptation_grad_scale == pytest.approx(expected)
+    assert runner.message_hub.get_scalar('train/adaptation_grad_scale').current() == pytest.approx(
         expected)
 
 
@@ -104,9 +104,18 @@ def test_both_domains_of_a_two_domain_dataset_are_checked():
     AdaptationScheduleHook().before_train(runner)  # agreeing counts pass
 
 
-def test_the_first_configs_name_builds_the_same_hook():
+def test_the_first_configs_names_build_the_same_hook_with_a_deprecation_naming_the_new():
     init_default_scope('mmpose')
-    assert type(HOOKS.build(dict(type='RegDAHook'))) is AdaptationScheduleHook
+    with pytest.warns(DeprecationWarning, match="type='AdaptationScheduleHook'"):
+        assert isinstance(HOOKS.build(dict(type='RegDAHook')), AdaptationScheduleHook)
+    with pytest.warns(DeprecationWarning, match='grad_scale_at'):
+        assert AdaptationScheduleHook().adv_grad_scale(0) == 0.
+    with pytest.warns(DeprecationWarning, match='model.adaptation_grad_scale'):
+        model = build_tiny_regda(type='MCDPoseEstimator', adv_grad_scale=0.5)
+    assert model.adaptation_grad_scale == 0.5
+    with pytest.warns(DeprecationWarning, match='use adaptation_grad_scale'):
+        model.adv_grad_scale = 0.25
+    assert model.adaptation_grad_scale == 0.25
 
 
 def named_domain(name, metainfo_file):
@@ -138,8 +147,8 @@ def test_the_same_keypoints_in_another_order_stop_with_both_orders_named():
         i: f'point{i}' if i else 'wrist' for i in renamed.metainfo['keypoint_id2name']}
     runner.train_dataloader.dataset = DomainAdaptationDataset(onehand, onehand)
     runner._val_loop.dataloader.dataset = renamed
-    with pytest.raises(ValueError, match=r'(?s)name different keypoints:.*only in the first: thumb1, '
-                       r'.*only in the second: point1, '):
+    with pytest.raises(ValueError, match=r'(?s)name different keypoints:.*only in the first: '
+                       r'thumb1, .*only in the second: point1, '):
         AdaptationScheduleHook().before_train(runner)
     runner._val_loop.dataloader.dataset = onehand
     AdaptationScheduleHook().before_train(runner)  # one order everywhere passes
@@ -169,11 +178,17 @@ def test_a_single_optimizer_or_a_plain_ddp_wrapper_stops_before_any_weight_is_lo
             AdaptationScheduleHook().before_run(runner)
     runner.cfg = Config(dict(model_wrapper_cfg=dict(type='RegDADistributedDataParallel')))
     AdaptationScheduleHook().before_run(runner)  # the old name of the same wrapper passes
+    from mmengine.registry import MODEL_WRAPPERS
+    with pytest.warns(DeprecationWarning, match="type='MMSeparateDistributedDataParallel'"):
+        try:
+            MODEL_WRAPPERS.build(dict(type='RegDADistributedDataParallel', module=model))
+        except (RuntimeError, ValueError):
+            pass  # no process group here: the warning comes first
 
 
 def test_a_warm_start_for_a_model_that_ignores_it_is_refused():
     runner = fake_runner(build_tiny_regda(type='MCDPoseEstimator'), 0)
     with pytest.raises(ValueError, match=r'MCDPoseEstimator sends psi its full gradient and '
-                       r'ignores adv_grad_scale.*give it grad_scale=None'):
+                       r'ignores adaptation_grad_scale.*give it grad_scale=None'):
         AdaptationScheduleHook().before_train(runner)
     AdaptationScheduleHook(grad_scale=None).before_train(runner)

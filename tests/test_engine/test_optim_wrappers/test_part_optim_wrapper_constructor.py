@@ -1,6 +1,7 @@
 """PartOptimWrapperConstructor: one optimizer per part the model declares, holding exactly that
 part's parameters with that part's settings; precision set once for all parts; clear refusals."""
 import copy
+import warnings
 
 import pytest
 import torch
@@ -76,12 +77,17 @@ def test_build_optim_wrapper_with_the_user_config_both_names():
     for name in ('PartOptimWrapperConstructor', 'RegDAOptimWrapperConstructor'):
         cfg = dict(constructor=name, **regda_cfg())
         original = copy.deepcopy(cfg)
-        with DefaultScope.overwrite_default_scope('mmpose'):
+        with DefaultScope.overwrite_default_scope('mmpose'), warnings.catch_warnings(
+                record=True) as caught:
+            warnings.simplefilter('always')
             wrappers = build_optim_wrapper(model, cfg)
+        deprecations = [str(w.message) for w in caught if w.category is DeprecationWarning]
+        assert any("use constructor='PartOptimWrapperConstructor'" in message
+                   for message in deprecations) == (name == 'RegDAOptimWrapperConstructor')
         assert cfg == original  # the config is not consumed
         assert sorted(wrappers.keys()) == ['adv_head', 'generator', 'head']
-    assert OPTIM_WRAPPER_CONSTRUCTORS.get('RegDAOptimWrapperConstructor') is \
-        PartOptimWrapperConstructor
+    assert issubclass(OPTIM_WRAPPER_CONSTRUCTORS.get('RegDAOptimWrapperConstructor'),
+                      PartOptimWrapperConstructor)
 
 
 def test_a_part_set_to_none_is_dropped():

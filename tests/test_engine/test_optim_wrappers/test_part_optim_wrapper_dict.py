@@ -21,7 +21,7 @@ def without_batch_norm(**overrides):
                 decoder=dict(type='MSRAHeatmap', input_size=(32, 32),
                              heatmap_size=(HEATMAP_SIZE, HEATMAP_SIZE), sigma=1))
     return build_tiny_regda(backbone=dict(type='TinyBackbone', with_bn=False), head=head,
-                            adv_grad_scale=0.5, **overrides)
+                            adaptation_grad_scale=0.5, **overrides)
 
 
 def concatenated(*batches):
@@ -124,10 +124,56 @@ def test_accumulation_follows_the_runner_iteration_after_a_resume():
     batch = make_two_domain_batch(batch_size=2, seed=5)
     accumulating = build_optim_wrapper(model, lr=LR, accumulative_counts=2)
     accumulating.initialize_count_status(model, 2, 3)
-    assert {w._inner_count for w in accumulating.values()} == {2}
+    assert accumulating.iterations == 2
     model.train_step(batch, accumulating)
     reference.train_step(batch, build_optim_wrapper(reference, lr=LR))
     assert_same_parameters(model, reference)
+
+
+def dann_without_batch_norm():
+    """DANN on the tiny model, batch norm left out everywhere (the discriminator's too), so
+    that its gradients add up over sub-batches."""
+    model = without_batch_norm(type='FeatureAlignmentPoseEstimator', alignment=dict(
+        type='DomainAdversarialLoss', in_channels=8, hidden_channels=16))
+    for index, layer in enumerate(model.alignment.discriminator):
+        if isinstance(layer, torch.nn.BatchNorm1d):
+            model.alignment.discriminator[index] = torch.nn.Identity()
+    return model
+
+
+def test_dann_accumulation_across_the_warm_up_switch_equals_the_concatenated_batch():
+    """Two warm-up iterations, then two adapting ones, accumulating 2: the same as one warm-up
+    and one adapting iteration of the concatenated batches. The iterations are those train_step
+    opens, whatever the update is called (its name changes when adaptation starts)."""
+    model = dann_without_batch_norm()
+    reference = copy.deepcopy(model)
+    batches = [make_two_domain_batch(batch_size=2, seed=seed) for seed in (11, 12, 13, 14)]
+    accumulating = build_optim_wrapper(model, lr=LR, momentum=0.9, accumulative_counts=2)
+    accumulating.initialize_count_status(model, 0, 4)
+    for iteration, batch in enumerate(batches):
+        model.adaptation_enabled = iteration >= 2  # AdaptationScheduleHook(warmup_iters=2)
+        model.train_step(batch, accumulating)
+    plain = build_optim_wrapper(reference, lr=LR, momentum=0.9)
+    for iteration in range(2):
+        reference.adaptation_enabled = iteration >= 1
+        reference.train_step(concatenated(*batches[2 * iteration:2 * iteration + 2]), plain)
+    assert_same_parameters(model, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_dann_steps_at_the_end_of_each_window_when_one_straddles_the_warm_up():
+    """The case the labels got wrong: one warm-up iteration, accumulating 2, 4 iterations: psi
+    steps at iterations 2 and 4."""
+    model = dann_without_batch_norm()
+    optim_wrapper = build_optim_wrapper(model, lr=LR, accumulative_counts=2)
+    optim_wrapper.initialize_count_status(model, 0, 4)
+    stepped = []
+    for iteration in range(1, 5):
+        model.adaptation_enabled = iteration > 1
+        before = flat(model)['generator']
+        model.train_step(make_two_domain_batch(batch_size=2, seed=iteration), optim_wrapper)
+        if not torch.equal(before, flat(model)['generator']):
+            stepped.append(iteration)
+    assert stepped == [2, 4]
 
 
 def test_parts_must_share_accumulative_counts():
@@ -168,8 +214,7 @@ def test_float16_gives_each_objective_its_loss_scale_shared_by_its_parts():
     start = flat(model)
     log_vars = model.train_step(make_two_domain_batch(), optim_wrapper)
     assert all(torch.isfinite(v).all() for v in log_vars.values())
-    assert sorted(name.split(' (')[0] for name in optim_wrapper.loss_scalers) == [
-        'Objective 1', 'Objective 2', 'Objective 3']
+    assert sorted(optim_wrapper.loss_scalers) == ['objective_1', 'objective_2', 'objective_3']
     for scaler in optim_wrapper.loss_scalers.values():
         assert scaler.get_scale() == 2.**8 and scaler.state_dict()['_growth_tracker'] == 1
     assert all(not torch.equal(start[p], v) for p, v in flat(model).items())
@@ -183,7 +228,7 @@ def test_an_overflow_in_one_part_skips_every_part_and_lowers_the_scale():
     start = flat(model)
     model.train_step(make_two_domain_batch(), optim_wrapper)
     (objective, scaler), = optim_wrapper.loss_scalers.items()
-    assert objective.startswith('Objective 1') and scaler.get_scale() == 2.**7
+    assert objective == 'objective_1' and scaler.get_scale() == 2.**7
     assert all(torch.equal(start[p], v) for p, v in flat(model).items())  # no part stepped
     assert all(p.grad is None for p in model.parameters())  # nothing left for the next update
     hook.remove()
@@ -204,8 +249,8 @@ def test_float16_stops_when_an_objective_keeps_overflowing_naming_it_and_the_ter
     optim_wrapper.max_skipped_updates = 3
     for _ in range(2):  # skipped, the scale halved each time; the source objective goes on
         model.train_step(nan_target(make_two_domain_batch()), optim_wrapper)
-    scales = {name.split(' (')[0]: s.get_scale() for name, s in optim_wrapper.loss_scalers.items()}
-    assert scales == {'Objective 1': 2.**8, 'Objective 2': 2.**6, 'Objective 3': 2.**6}
+    scales = {key: s.get_scale() for key, s in optim_wrapper.loss_scalers.items()}
+    assert scales == {'objective_1': 2.**8, 'objective_2': 2.**6, 'objective_3': 2.**6}
     with pytest.raises(FloatingPointError, match=r'Objective 2 .*: 3 float16 updates in a row '
                        r'were skipped .*the loss term `loss_ground_false` is nan'):
         model.train_step(nan_target(make_two_domain_batch()), optim_wrapper)
@@ -216,7 +261,7 @@ def test_float16_stops_when_an_objective_keeps_overflowing_naming_it_and_the_ter
 def test_bfloat16_needs_no_scaler_and_stops_on_a_non_finite_loss():
     model = build_tiny_regda()
     optim_wrapper = build_optim_wrapper(model, lr=LR, type='AmpOptimWrapper', dtype='bfloat16')
-    with optim_wrapper.optim_context(model):
+    with optim_wrapper.objective('objective_1', ('head', )).optim_context(model):
         assert model.head(model.extract_feat(torch.zeros(1, 3, 32, 32))).dtype == torch.bfloat16
     start = flat(model)
     model.train_step(make_two_domain_batch(), optim_wrapper)
@@ -257,7 +302,75 @@ def test_an_objective_sending_gradients_to_a_part_it_does_not_update_is_refused(
     model = build_tiny_regda()
     optim_wrapper = build_optim_wrapper(model)
     feats = model.extract_feat(torch.zeros(2, 3, 32, 32))
+    optim_wrapper.start_iteration()
+    update = optim_wrapper.objective('objective_x', ('adv_head', ), 'Objective X')
     with pytest.raises(RuntimeError, match=r"Objective X updates parts \['adv_head'\] but sent "
                        'gradients to part `generator`'):
-        optim_wrapper.update_params(dict(loss=model.adv_head(feats).mean()),
-                                    parts=('adv_head', ), objective='Objective X')
+        update.update_params(model.adv_head(feats).mean())
+
+
+
+def test_an_update_outside_an_opened_iteration_is_refused():
+    model = build_tiny_regda()
+    update = build_optim_wrapper(model).objective('objective_2', ('adv_head', ), 'Objective 2')
+    with pytest.raises(RuntimeError, match=r'Objective 2: no iteration is open.*'
+                       r'start_iteration\(\)'):
+        update.update_params(model.adv_head(model.extract_feat(torch.zeros(2, 3, 32, 32))).mean())
+
+
+def test_the_dict_keeps_mmengine_s_refusal_of_whole_model_updates():
+    """Every update names its objective and parts; mmengine's OptimWrapperDict refuses
+    update_params and optim_context, and so does this one."""
+    optim_wrapper = build_optim_wrapper(build_tiny_regda())
+    with pytest.raises(NotImplementedError):
+        optim_wrapper.update_params(torch.zeros(()))
+    with pytest.raises(NotImplementedError):
+        with optim_wrapper.optim_context(None):
+            pass
+
+
+# ---------------------------------------------------------------- checkpoints of before the ids
+#: The float16 loss scalers of a RegDA checkpoint written when they were keyed by the
+#: objectives' display names (two iterations at init_scale 2**8).
+OLD_FORMAT_SCALERS = {
+    name: {'scale': 256.0, 'growth_factor': 2.0, 'backoff_factor': 0.5, 'growth_interval': 2000,
+           '_growth_tracker': 2}
+    for name in ("Objective 1 (source: psi, f, f')", "Objective 2 (target: f' minimises L_F)",
+                 'Objective 3 (target: psi minimises L_T)')}
+
+
+def test_a_checkpoint_keyed_by_display_names_resumes_under_the_ids():
+    model = build_tiny_regda()
+    state = build_optim_wrapper(model, lr=LR, type='AmpOptimWrapper').state_dict()
+    state['loss_scalers'] = copy.deepcopy(OLD_FORMAT_SCALERS)
+    resumed = build_optim_wrapper(model, lr=LR, type='AmpOptimWrapper')
+    resumed.load_state_dict(state)
+    assert sorted(resumed.state_dict()['loss_scalers']) == [
+        'objective_1', 'objective_2', 'objective_3']
+    model.train_step(make_two_domain_batch(), resumed)
+    for scaler in resumed.loss_scalers.values():
+        assert scaler.get_scale() == 256. and scaler.state_dict()['_growth_tracker'] == 3
+
+
+def test_dann_s_warm_up_and_adaptation_scalers_of_before_resume_as_its_one_objective():
+    from mmpose_regda.engine.optim_wrappers.part_optim_wrapper_dict import \
+        legacy_scalers_to_ids
+    warm_up, adapting = dict(scale=8., _growth_tracker=1), dict(scale=4., _growth_tracker=2)
+    for scalers in ({'Source loss (psi, f)': warm_up,
+                     'Source loss + DomainAdversarialLoss': adapting},
+                    {'Source loss + DomainAdversarialLoss': adapting,
+                     'Source loss (psi, f)': warm_up}):
+        assert legacy_scalers_to_ids(scalers) == {'objective_1': adapting}
+    assert legacy_scalers_to_ids({'Step B (f, f2: ...)': warm_up, 'step_a': adapting}) == {
+        'step_b': warm_up, 'step_a': adapting}
+
+
+def test_a_checkpoint_with_an_unknown_objective_is_refused_saying_so():
+    model = build_tiny_regda()
+    state = build_optim_wrapper(model, type='AmpOptimWrapper').state_dict()
+    state['loss_scalers'] = {'Some objective of another plugin': OLD_FORMAT_SCALERS[
+        'Objective 3 (target: psi minimises L_T)']}
+    with pytest.raises(KeyError, match=r"'Some objective of another plugin', which is neither an "
+                       r'objective id nor the name of an objective of an earlier version.*'
+                       r'cannot be resumed in float16'):
+        build_optim_wrapper(model, type='AmpOptimWrapper').load_state_dict(state)

@@ -9,7 +9,7 @@ import mmpose_regda  # noqa: F401
 from mmpose.models.utils.tta import flip_heatmaps
 from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
-from mmpose_regda.models.heads import spatial_softmax
+from mmpose_regda.models.utils import spatial_softmax
 
 K, FEAT = 3, 8
 

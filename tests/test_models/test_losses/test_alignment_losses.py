@@ -8,7 +8,7 @@ import torch.nn as nn
 
 import mmpose_regda  # noqa: F401
 from mmpose_regda.models import DomainAdversarialLoss, MultiKernelMMDLoss
-from mmpose_regda.models.pose_estimators import heatmap_discrepancy
+from mmpose_regda.models.utils import heatmap_discrepancy
 
 
 def test_domain_loss_is_the_mean_bce_of_both_domains_and_reverses_the_feature_gradient():

@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 import mmpose_regda  # noqa: F401
-from mmpose_regda.models.losses import SpatialKLLoss, normalize_spatially
+from mmpose_regda.models.losses import SpatialKLLoss
+from mmpose_regda.models.utils import normalize_spatially
 
 
 def logits_for(probs):

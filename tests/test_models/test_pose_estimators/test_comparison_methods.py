@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import mmpose_regda  # noqa: F401
-from mmpose_regda.models.pose_estimators import heatmap_discrepancy
+from mmpose_regda.models.utils import heatmap_discrepancy
 from tiny_regda import (assert_target_labels_never_matter, build_optim_wrapper, build_tiny_regda,
                         grads_by_part, make_two_domain_batch, record_objectives)
 
@@ -69,7 +69,7 @@ def test_dann_psi_gets_no_alignment_gradient_at_scale_zero_while_the_discriminat
     batch = make_two_domain_batch(batch_size=3)
     grads = {}
     for scale in (0., 1.):
-        model = build('dann', adv_grad_scale=scale)
+        model = build('dann', adaptation_grad_scale=scale)
         inputs = torch.cat((model.data_preprocessor(batch['source'], True)['inputs'],
                             model.data_preprocessor(batch['target'], True)['inputs']))
         losses = model.aligned_loss(inputs, batch['source']['data_samples'])

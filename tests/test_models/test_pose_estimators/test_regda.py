@@ -65,7 +65,7 @@ def test_gradient_scale_multiplies_what_f_prime_sends_into_psi():
     batch = make_two_domain_batch()
     grads = {}
     for scale in (1., 0.25, 0.):
-        model = build_tiny_regda(adv_grad_scale=scale)
+        model = build_tiny_regda(adaptation_grad_scale=scale)
         feats, _, pseudo = target_pass(model, batch)
         model.objective_3(feats, pseudo)['loss_ground_truth'].backward()
         grads[scale] = model.backbone.layers[0].weight.grad.clone()
@@ -177,8 +177,9 @@ def test_maximising_reverses_the_update_of_minimising():
                                  generator_objective=generator_objective)
         before = {n: p.detach().clone() for n, p in model.adv_head.named_parameters()}
         optim_wrapper = build_optim_wrapper(model)
-        optim_wrapper.update_params(model.objective_2(*target_pass(model, batch)),
-                                    parts=('adv_head', ), objective='Objective 2')
+        optim_wrapper.start_iteration()
+        model.update_parts(optim_wrapper.objective('objective_2', parts=('adv_head', )),
+                           model.objective_2(*target_pass(model, batch)))
         steps[adv_objective] = {n: p.detach() - before[n]
                                 for n, p in model.adv_head.named_parameters()}
     moved = False

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import mmpose_regda  # noqa: F401
-from mmpose_regda.models.task_modules import (GroundFalseTargetGenerator, heatmap_argmax,
-                                              keypoint_disparity)
+from mmpose_regda.models.task_modules import GroundFalseTargetGenerator
+from mmpose_regda.models.utils import heatmap_argmax, keypoint_disparity
 
 
 def gaussian_map(center, size, sigma, truncate=None):
