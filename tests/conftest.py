@@ -15,8 +15,6 @@ HELPERS_DIR = Path(__file__).resolve().parent / 'helpers'
 # The real samples live in the shared folder beside the repository; REGDA_POSE_SAMPLES overrides.
 # test-only modules (a tiny RegDA model, a parameter-dump hook) for tests and tool subprocesses
 sys.path.insert(0, str(HELPERS_DIR))
-# the modules the benchmark tools share (tools/staged_runs.py, tools/benchmark_args.py)
-sys.path.insert(0, str(REPO_ROOT / 'tools'))
 #: The CPU-sized RHD -> FreiHand configs that several tool tests train on the real samples.
 KL_CONFIG = REPO_ROOT / 'configs/regda/kl-pretrain_res18_1xb3-40e_rhd-samples-128x128.py'
 REGDA_CONFIG = (REPO_ROOT /

@@ -31,11 +31,13 @@ import numpy as np
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import Config  # noqa: E402
 
-from benchmark_args import (HelpFormatter, cfg_option, check_distinct,  # noqa: E402
-                            positive_int, seed)
-from staged_runs import (REPO, StageFailed, evaluate_stage, final_checkpoint,  # noqa: E402
-                         format_over_seeds, run_tool, write_table)
-from staged_runs import train_stage as train_stage_in  # noqa: E402
+from mmpose_regda.apis.benchmark_args import (HelpFormatter, cfg_option,  # noqa: E402
+                                              check_distinct, positive_int)
+from mmpose_regda.apis.benchmark_args import seed as seed_type  # noqa: E402
+from mmpose_regda.apis.staged_runs import (REPO, StageFailed, evaluate_stage,  # noqa: E402
+                                           final_checkpoint, format_over_seeds, run_tool,
+                                           write_table)
+from mmpose_regda.apis.staged_runs import train_stage as train_stage_in  # noqa: E402
 
 CONFIGS = osp.join(REPO, 'configs', 'synthetic_hands')
 DATA_CONFIG = osp.join(REPO, 'configs', '_base_', 'datasets', 'synthetic-hands_96x96.py')
@@ -76,8 +78,8 @@ PROFILES = dict(
 RUN_TIME = """\
 time on 2 CPU cores (docs/results.md): the main profile 17 minutes from scratch (measured);
 the full profile about 55 minutes per seed for its 3-seed rows (its stages' measured times:
-source only 26, control 4, RegDA 8; DANN and DD estimated at 5 and 8), plus about 75 for the one-seed
-rows (MSE and the oracle are 6500-iteration trainings). Finished stages are reused: an
+source only 26, control 4, RegDA 8; DANN and DD estimated at 5 and 8), plus about 75 for the
+one-seed rows (MSE and the oracle are 6500-iteration trainings). Finished stages are reused: an
 interrupted run continues where it stopped, and runs of one budget share their stages."""
 
 
@@ -88,7 +90,7 @@ def parse_args(argv=None):
                         help='which rows, with which seeds, budget and start: main (source '
                         'only, control, RegDA; one seed) or full (3 seeds for source only, '
                         'control, DANN, DD and RegDA; one for the others)')
-    parser.add_argument('--seeds', type=seed, nargs='+',
+    parser.add_argument('--seeds', type=seed_type, nargs='+',
                         help='training seeds, distinct, in [0, 2**31), for every row (default: '
                         'the profile\'s; the benchmark data itself is fixed)')
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),

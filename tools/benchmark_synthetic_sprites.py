@@ -34,11 +34,13 @@ import numpy as np
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 from mmengine.config import Config  # noqa: E402
 
-from benchmark_args import (HelpFormatter, cfg_option, check_distinct,  # noqa: E402
-                            positive_int, seed)
-from staged_runs import (REPO, StageFailed, evaluate_stage, final_checkpoint,  # noqa: E402
-                         format_over_seeds, run_tool, write_table)
-from staged_runs import train_stage as train_stage_in  # noqa: E402
+from mmpose_regda.apis.benchmark_args import (HelpFormatter, cfg_option,  # noqa: E402
+                                              check_distinct, positive_int)
+from mmpose_regda.apis.benchmark_args import seed as seed_type  # noqa: E402
+from mmpose_regda.apis.staged_runs import (REPO, StageFailed, evaluate_stage,  # noqa: E402
+                                           final_checkpoint, format_over_seeds, run_tool,
+                                           write_table)
+from mmpose_regda.apis.staged_runs import train_stage as train_stage_in  # noqa: E402
 
 CONFIGS = osp.join(REPO, 'configs', 'synthetic_sprites')
 PRETRAIN_CONFIG = 'kl-pretrain_res18-quarter-2stages_1xb32-300it_sprites-source-64x64.py'
@@ -65,7 +67,7 @@ interrupted run continues where it stopped."""
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0], epilog=RUN_TIME,
                                      formatter_class=HelpFormatter)
-    parser.add_argument('--seeds', type=seed, nargs='+', default=[0],
+    parser.add_argument('--seeds', type=seed_type, nargs='+', default=[0],
                         help='training seeds, distinct, in [0, 2**31) (the sprites themselves '
                         'are fixed)')
     parser.add_argument('--transfers', nargs='+', default=TRANSFERS, choices=TRANSFERS,

@@ -2,13 +2,12 @@
 # discriminator on psi's pooled features, behind gradient reversal. Same start, data,
 # iterations and optimisation as RegDA, the discriminator trained like a head.
 _base_ = ['../_base_/synthetic-hands_adaptation_1000it.py']
+from mmpose_regda.configs import adaptation  # noqa: E402
+
 model = dict(
     type='FeatureAlignmentPoseEstimator',
     alignment=dict(type='DomainAdversarialLoss', in_channels=64, hidden_channels=256))
 optim_wrapper = dict(adv_head=None, alignment=_base_.optim_wrapper.head)
 # DANN's reversal coefficient warms up from 0 to 1 (the reference library's schedule, its time
 # constant scaled to the stage's iterations as RegDA's)
-custom_hooks = [
-    dict(type='SyncBuffersHook'),
-    dict(type='AdaptationScheduleHook', grad_scale=dict(lo=0., hi=1., alpha=1., max_iters=_base_.iterations // 15)),
-]
+custom_hooks = adaptation.custom_hooks('DANN', warm_start_iters=_base_.iterations // 15)

@@ -4,7 +4,8 @@ config, shipped with the package so that a config anywhere can use them.
 A config inherits the stock config as its ``_base_`` and assigns these pieces to the settings
 they replace, each piece a plain dict or list (``docs/adapting_a_stock_config.md``)::
 
-    _base_ = ['mmpose::hand_2d_keypoint/topdown_heatmap/rhd2d/td-hm_res50_8xb64-210e_rhd2d-256x256.py']
+    _base_ = ['mmpose::hand_2d_keypoint/topdown_heatmap/rhd2d/'
+              'td-hm_res50_8xb64-210e_rhd2d-256x256.py']
     from mmpose_regda.configs import adaptation
 
     method = 'RegDA'  # or 'DD', 'DANN', 'DAN', 'MCD'
@@ -182,12 +183,16 @@ def param_scheduler(gamma: float = 1e-4, power: float = 0.75) -> List[dict]:
 
 
 def custom_hooks(method: str = 'RegDA', warmup_iters: int = 0,
-                 extra: Sequence[dict] = ()) -> List[dict]:
+                 extra: Sequence[dict] = (), warm_start_iters: Optional[int] = None) -> List[dict]:
     """MMPose's ``SyncBuffersHook``, the method's ``AdaptationScheduleHook`` (its warm start of
     the adaptation gradient into psi, an optional source-only warm-up, and the check of the
-    assembly and of the keypoints before any weight is loaded), and ``extra`` hooks."""
-    hook = dict(type='AdaptationScheduleHook', warmup_iters=warmup_iters,
-                grad_scale=method_spec(method)['grad_scale'])
+    assembly and of the keypoints before any weight is loaded), and ``extra`` hooks.
+    ``warm_start_iters`` replaces the warm start's time constant (the reference's 1000
+    iterations) for a method that has one, e.g. to keep its proportion in a shorter run."""
+    grad_scale = method_spec(method)['grad_scale']
+    if grad_scale is not None and warm_start_iters is not None:
+        grad_scale['max_iters'] = warm_start_iters
+    hook = dict(type='AdaptationScheduleHook', warmup_iters=warmup_iters, grad_scale=grad_scale)
     return [dict(type='SyncBuffersHook'), hook, *copy.deepcopy(list(extra))]
 
 

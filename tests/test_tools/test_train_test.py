@@ -17,7 +17,7 @@ TEST = REPO_ROOT / 'tools/test.py'
 
 
 def data_options(pose_samples):
-    root = f'{pose_samples / "rhd"}/'
+    root = f'{pose_samples}/'
     return [f'{split}_dataloader.dataset.data_root={root}' for split in ('train', 'val', 'test')]
 
 

@@ -73,35 +73,24 @@ SEED = 0
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCHEDULE_CFG = osp.join(REPO_ROOT, 'configs', '_base_', 'schedules',
                         'regda_sgd_inverse-decay.py')
+MODEL_CFG = osp.join(REPO_ROOT, 'configs', '_base_', 'models',
+                     'simplebaseline-kl_res101_256x256.py')
 PROBE_MARKER = 'MEMORY_PROBE_RESULT '
 MMAP_THRESHOLD = 128 * 1024  # bytes, for the CPU memory probes (see measure_memory)
 
 
 # ---------------------------------------------------------------------------- models
 def model_cfg(args, regda=False):
-    """The source-only model or a RegDA one, sharing psi and f."""
+    """The paper's model (``configs/_base_/models/simplebaseline-kl_res101_256x256.py``) at the
+    benchmark's depth and input size, from scratch (nothing downloaded) and without flip test:
+    the source-only model, or a RegDA one sharing psi and f."""
+    cfg = Config.fromfile(MODEL_CFG).model.to_dict()
     heatmap_size = args.input_size // 4
-    cfg = dict(
-        type='TopdownPoseEstimator',
-        data_preprocessor=dict(
-            type='PoseDataPreprocessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True),
-        backbone=dict(type='ResNet', depth=args.depth),
-        neck=dict(type='DeconvUpsampleNeck', in_channels=512 if args.depth < 50 else 2048,
-                  out_channels=(256, 256, 256)),
-        head=dict(
-            type='KLHeatmapHead',
-            in_channels=256,
-            out_channels=NUM_KEYPOINTS,
-            deconv_out_channels=None,
-            conv_out_channels=(256, ),
-            conv_kernel_sizes=(3, ),
-            loss=dict(type='SpatialKLLoss', use_target_weight=True),
-            decoder=dict(type='MSRAHeatmap', input_size=(args.input_size, args.input_size),
-                         heatmap_size=(heatmap_size, heatmap_size), sigma=2)),
-        test_cfg=dict(flip_test=False))
+    cfg['backbone'] = dict(type='ResNet', depth=args.depth)
+    cfg['neck']['in_channels'] = 512 if args.depth < 50 else 2048
+    cfg['head']['decoder'].update(input_size=(args.input_size, args.input_size),
+                                  heatmap_size=(heatmap_size, heatmap_size))
+    cfg['test_cfg'] = dict(flip_test=False)
     if regda:
         cfg.update(type='RegDAPoseEstimator')
     return cfg
@@ -177,7 +166,8 @@ def make_batch(args):
 def reference_three_pass_step(model, optim_wrapper, data):
     """FOR COMPARISON ONLY: the reference implementation's RegDA iteration, reproduced on the
     modules of a ``RegDAPoseEstimator`` (psi = ``backbone`` + ``neck``, f = ``head``,
-    f' = ``adv_head``, the gradient layer = ``scale_gradient`` with ``model.adv_grad_scale``).
+    f' = ``adv_head``, the gradient layer = ``scale_gradient`` with
+    ``model.adaptation_grad_scale``).
 
     Like the reference's ``train`` loop (Transfer-Learning-Library, ``regda.py``), the model
     forward always computes both f and f' (f with its graph, as the reference's model does), psi
@@ -209,7 +199,7 @@ def reference_three_pass_step(model, optim_wrapper, data):
         feats = model.extract_feat(x)
         y = model.head.forward(feats)
         y_adv = model.adv_head.forward(
-            tuple(scale_gradient(feat, model.adv_grad_scale) for feat in feats))
+            tuple(scale_gradient(feat, model.adaptation_grad_scale) for feat in feats))
         return y, y_adv
 
     # Step A: psi, f, f' minimise the source loss and the source disparity

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import mmpose_regda  # noqa: F401  registers the hook
-import staged_runs  # tools/staged_runs.py
+from mmpose_regda.apis import staged_runs
 from mmpose_regda.engine.hooks import NonFiniteLossHook
 from conftest import REPO_ROOT, tool_env
 

@@ -1,5 +1,5 @@
 """Benchmarks as chains of ``tools/train.py`` / ``tools/test.py`` runs that survive interruption
-(a module the benchmark tools share, not a tool).
+(what the benchmark tools share: ``from mmpose_regda.apis.staged_runs import ...``).
 
 A stage trains one config into its own work directory; a ``done`` marker and the final
 checkpoint make a finished stage reusable, and an interrupted one resumes from its last
@@ -19,7 +19,9 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+#: The checkout the package is installed from (``pip install -e .``): the benchmarks run its
+#: ``tools/`` on its ``configs/``.
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class StageFailed(RuntimeError):

@@ -1,13 +1,10 @@
-"""tools/staged_runs.py: what the console shows of a stage."""
+"""mmpose_regda.apis.staged_runs (the benchmark tools' stages): what the console shows of a
+stage."""
 import subprocess
-import sys
 
 import pytest
 
-from conftest import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT / 'tools'))
-import staged_runs  # noqa: E402
+from mmpose_regda.apis import staged_runs
 
 LONG = ('12/01 13:41:09 - mmengine - INFO - Iter(train) [ 450/500]  generator.lr: 9.6e-03  '
         'head.lr: 9.6e-02  adv_head.lr: 9.6e-02  eta: 0:00:13  time: 0.49  data_time: 0.09  ' +
