@@ -1,7 +1,8 @@
 """Install mmpose-regda next to MMPose 1.x.
 
-The ranges below accept the stacks MMPose users have on GPU machines; ``requirements/ci.txt``
-pins the one point inside them that CI installs and tests.
+The OpenMMLab stack and torch are accepted from the versions CI installs and tests
+(``requirements/ci.txt``: torch 2.14.1, mmengine 0.10.7, mmpose 1.3.2, mmdet 3.3.0) up to their
+next minor release, which is untested.
 """
 import os.path as osp
 
@@ -33,16 +34,16 @@ setup(
         # what the plugin imports; mmcv is not listed, as in mmpose and mmdet: full mmcv (GPU
         # users) and mmcv-lite install the same `mmcv` package, so pip must not pull one over
         # the other. Any mmcv >= 2.0, < 2.2 works (mmdet 3.x asserts < 2.2); CI uses mmcv-lite.
-        'torch>=2.1,<2.15',
+        'torch>=2.14.1,<2.15',
         'numpy>=1.23',
         'opencv-python',
         'scipy',
         'matplotlib',
         'pillow',
-        'mmengine>=0.10.0,<1.0',
-        'mmpose>=1.1.0,<1.4',
+        'mmengine>=0.10.7,<0.11',
+        'mmpose>=1.3.2,<1.4',
         # imported by mmpose.models (its RTMO head), which mmpose itself does not declare
-        'mmdet>=3.0.0,<3.4',
+        'mmdet>=3.3.0,<3.4',
     ],
     extras_require={
         'tests': ['pytest'],

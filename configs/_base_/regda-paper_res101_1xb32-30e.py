@@ -10,7 +10,8 @@ _base_ = [
 # and the reference: psi (backbone + neck) from stage 1's checkpoint, f and f' fresh. The model
 # loads psi's weights from `psi_checkpoint` when it is initialised (and skips the backbone's own
 # ImageNet initialisation, which they overwrite); each task config names its stage-1 checkpoint:
-#     model = dict(psi_checkpoint='work_dirs/kl-pretrain_res101_1xb32-70e_rhd-256x256/iter_35000.pth')
+#     model = dict(
+#         psi_checkpoint='work_dirs/kl-pretrain_res101_1xb32-70e_rhd-256x256/iter_35000.pth')
 # To start from stage 1's f as well, give the checkpoint as `load_from` instead (psi and f load
 # key for key, f' stays fresh). mmpose_regda.utils.adaptation_start_options gives both as
 # --cfg-options / Config.merge_from_dict settings.

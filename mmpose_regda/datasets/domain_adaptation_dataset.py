@@ -73,7 +73,8 @@ class DomainAdaptationDataset:
         if isinstance(index, (tuple, list)):
             source_index, target_index, seed = index
         else:
-            source_index, target_index, seed = index % self.num_source, index % self.num_target, None
+            source_index, target_index = index % self.num_source, index % self.num_target
+            seed = None
         return dict(source=self._get(self.source, source_index, seed),
                     target=self._get(self.target, target_index, None if seed is None else seed + 1))
 

@@ -90,7 +90,9 @@ def history_buffer_statistic(owner, name: str):
 
     from mmengine.logging.history_buffer import HistoryBuffer
 
-    # the class registry fills up only once a HistoryBuffer is made: the defaults are named here
+    # the class registry fills up only once a HistoryBuffer is made: the defaults are named here.
+    # The plugin's one read of a private attribute of mmengine or torch (checked on mmengine
+    # 0.10.7, torch 2.14.1): HistoryBuffer has no public list of its statistics methods.
     statistics = set(_HISTORY_BUFFER_STATISTICS) | set(HistoryBuffer._statistics_methods)
     if owner is HistoryBuffer and isinstance(name, str) and name in statistics:
         method = getattr(HistoryBuffer, name, None)

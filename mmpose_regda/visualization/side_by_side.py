@@ -39,8 +39,9 @@ def build_image_dataset(dataset_or_config):
     (the models run their own test pipeline on the image files), or returned as given."""
     if not isinstance(dataset_or_config, dict):
         return dataset_or_config
-    import mmpose_regda  # noqa: F401
     from mmengine.registry import init_default_scope
+
+    import mmpose_regda  # noqa: F401
     from mmpose.registry import DATASETS
     init_default_scope('mmpose')
     return DATASETS.build(dict(dataset_or_config, pipeline=[]))

@@ -115,7 +115,8 @@ def run_guide(family: str, pose_samples: Path, root: Path) -> dict:
                         cfg_options=dict(model=dict(test_cfg=dict(flip_test=False))))
     keypoints = inference_topdown(plugin, f'{pose_samples}/{IMAGE}')[0].pred_instances.keypoints
     return dict(kl=kl, stage1=stage1, iterations=(iterations, resumed.iter), metrics=metrics,
-                checkpoint=root / 'regda' / 'epoch_2.pth', exported=(next(out.glob('*.py')), next(out.glob('*.pth'))),
+                checkpoint=root / 'regda' / 'epoch_2.pth',
+                exported=(next(out.glob('*.py')), next(out.glob('*.pth'))),
                 keypoints=keypoints.tolist())
 
 

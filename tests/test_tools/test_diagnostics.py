@@ -177,7 +177,8 @@ def test_compare_predictions_rows(tiny_run):
                                            ['epoch a', 'epoch b'],
                                            config.test_dataloader.dataset, num_images=3)
 
-    band, row = side_by_side.LABEL_BAND_HEIGHT, side_by_side.LABEL_BAND_HEIGHT + side_by_side.TILE_SIZE
+    band = side_by_side.LABEL_BAND_HEIGHT
+    row = side_by_side.LABEL_BAND_HEIGHT + side_by_side.TILE_SIZE
     different = render([epoch_1, epoch_2])
     assert different.shape == (2 * row, 3 * (side_by_side.TILE_SIZE + side_by_side.TILE_GAP) -
                                side_by_side.TILE_GAP, 3)

@@ -9,7 +9,7 @@ from mmengine.runner import load_checkpoint
 import mmpose_regda  # noqa: F401
 from mmpose.registry import MODELS
 from mmpose_regda.utils import adaptation_start_options
-from conftest import KL_CONFIG, REGDA_CONFIG, REPO_ROOT
+from conftest import KL_CONFIG, REGDA_CONFIG
 
 
 

@@ -196,7 +196,7 @@ def draw_figure(logs: Sequence[TrainingLog], labels: Sequence[str], part: str = 
          (f"no {adv_key} in the logs: f' was not scored;\nvalidate with "
           "model.test_cfg.adv_head_predictions=True\nand PartPCKAccuracy(pred_field="
           f"'adv_pred_instances',\nprefix='{adv_head_prefix}')") if any_validation else
-         f'no validation metrics in the logs:\nno target labels (or validation was off)'),
+         'no validation metrics in the logs:\nno target labels (or validation was off)'),
     ]
     colors = [f'C{i % 10}' for i in range(len(logs))]
     # one iteration axis for the three panels, so that a change in (a) lines up with (b), (c)

@@ -92,7 +92,8 @@ def test_psi_checkpoint_of_another_model_is_refused_with_its_missing_weights(tmp
     with pytest.raises(ValueError, match=r'model.psi_checkpoint=.*other.pth.* does not hold this '
                        r"model's psi: 26 weights missing \(backbone.layers.0.bias, "):
         build_tiny_regda(head=DECONV_HEAD, psi_checkpoint=str(checkpoint))
-    with pytest.raises(FileNotFoundError, match='model.psi_checkpoint=.*absent.pth.* cannot be read'):
+    with pytest.raises(FileNotFoundError,
+                       match='model.psi_checkpoint=.*absent.pth.* cannot be read'):
         build_tiny_regda(head=DECONV_HEAD, psi_checkpoint=str(tmp_path / 'absent.pth'))
 
 

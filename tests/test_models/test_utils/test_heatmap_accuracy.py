@@ -1,5 +1,4 @@
 """heatmap_pck_accuracy against mmpose's numpy pose_pck_accuracy, and by hand."""
-import numpy as np
 import pytest
 import torch
 
