@@ -1,6 +1,7 @@
 """What an adaptation run needs beyond its model, checked once the runner has built it: the
 pieces whose absence would otherwise fail late (at the first update, or only under DDP) or
-unclearly (``'OptimWrapper' object has no attribute 'objective'``, ``KeyError: 'inputs'``). ``AdaptationScheduleHook`` runs the check before any weight is loaded."""
+unclearly (``'OptimWrapper' object has no attribute 'objective'``, ``KeyError: 'inputs'``).
+``AdaptationScheduleHook`` runs the check before any weight is loaded."""
 from mmengine.model import MMSeparateDistributedDataParallel, is_model_wrapper
 from mmengine.optim import OptimWrapper
 from mmengine.registry import MODEL_WRAPPERS

@@ -108,6 +108,9 @@ METHOD_OVERRIDES = dict(
 model = dict(_delete_=True, **{k: v for k, v in _base_.model.items()
                                if k not in ('type', 'ground_false', 'source_disparity_weight')},
              type='MCDPoseEstimator')
+# MCD sends psi its full gradient: the warm-up only, no warm start of a gradient scale
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='AdaptationScheduleHook', warmup_iters=1, grad_scale=None)]
 """,
     dann="""
 model = dict(_delete_=True, **{k: v for k, v in _base_.model.items()
@@ -203,7 +206,8 @@ def test_torchrun_two_ranks_stay_in_sync(pose_samples, tmp_path, method):
         f"_base_ = ['{write_method_config(tmp_path, method)}']\n"
         "custom_imports = dict(imports=['mmpose_regda', 'rank_dump_hook'])\n"
         "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='AdaptationScheduleHook', "
-        "warmup_iters=0, grad_scale=1.0), dict(type='DumpRankParamsHook')]\n")
+        f"warmup_iters=0, grad_scale={None if method == 'mcd' else 1.0}), "
+        "dict(type='DumpRankParamsHook')]\n")
     work_dir = tmp_path / 'work'
     run_tool(['-m', 'torch.distributed.run', '--nproc_per_node=2',
               f'--master_port={free_port()}', TRAIN, config, '--launcher', 'pytorch',
