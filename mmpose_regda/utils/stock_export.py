@@ -262,10 +262,11 @@ DEFAULT_CROP_NOTE = 'GetBBoxCenterScale as in the source config'
 def stock_test_pipeline(pipeline: List[dict]) -> Tuple[List[dict], str]:
     """MMPose's inference pipeline with the source pipeline's input size and crop padding, and a
     note on how the crop relates to the source's."""
-    input_size, padding, note = None, 1.25, DEFAULT_CROP_NOTE
+    affine, padding, note = None, 1.25, DEFAULT_CROP_NOTE
     for step in pipeline:
         if step['type'] == 'TopdownAffine':
-            input_size = step['input_size']
+            # its options too: UDP (ViTPose's configs) changes the warp and so the decoding
+            affine = {**step, 'input_size': list(step['input_size'])}
         elif step['type'] == 'GetBBoxCenterScale':
             padding = step.get('padding', 1.25)
         elif step['type'] == 'GetSquareCropCenterScale':
@@ -276,12 +277,12 @@ def stock_test_pipeline(pipeline: List[dict]) -> Tuple[List[dict], str]:
         elif step['type'] == 'GetWholeImageCenterScale':
             padding = 1.
             note = 'the source crops the whole image: give the whole image as the box'
-    if input_size is None:
+    if affine is None:
         raise ExportError('the test pipeline has no TopdownAffine: cannot tell the input size')
     return [
         dict(type='LoadImage'),
         dict(type='GetBBoxCenterScale', padding=padding),
-        dict(type='TopdownAffine', input_size=list(input_size)),
+        affine,
         dict(type='PackPoseInputs'),
     ], note
 

@@ -491,3 +491,18 @@ def test_the_check_shows_a_crop_stock_mmpose_cannot_make(adapted, tmp_path, caps
                      r'[1-9]\d* more than 1 px apart, 0 invalid', warning), warning
     assert 'The crops differ: the source crops a square 1.5x the box kept inside the image' \
         in warning
+
+
+def test_the_stock_pipeline_keeps_the_affines_options():
+    """ViTPose's configs warp with UDP: a stock pipeline without it would crop and decode
+    differently from the plugin model (the guide's ViTPose export caught it)."""
+    from mmpose_regda.utils.stock_export import stock_test_pipeline
+    source = [dict(type='LoadImage'), dict(type='GetBBoxCenterScale', padding=1.4),
+              dict(type='TopdownAffine', input_size=(192, 256), use_udp=True),
+              dict(type='PackPoseInputs')]
+    pipeline, _ = stock_test_pipeline(source)
+    assert pipeline[1] == dict(type='GetBBoxCenterScale', padding=1.4)
+    assert pipeline[2] == dict(type='TopdownAffine', input_size=[192, 256], use_udp=True)
+    source[2].pop('use_udp')
+    assert stock_test_pipeline(source)[0][2] == dict(type='TopdownAffine',
+                                                     input_size=[192, 256])
