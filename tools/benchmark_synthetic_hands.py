@@ -57,8 +57,14 @@ METHODS = {
     'ground-false-minimax': ('ground-false-minimax_' + ADAPTATION, 'f\' min L_F, psi max L_F',
                              'kl', 'both'),
     'regda': ('regda_' + ADAPTATION, 'RegDA (f\' min L_F, psi min L_T)', 'kl', 'both'),
+    'objective-1': ('regda-objective-1-only_' + ADAPTATION,
+                    'RegDA, Objective 1 only (second control)', 'kl', 'both'),
     'oracle': ('oracle-mse_' + SUPERVISED.format('target'), 'Oracle', None, 'target'),
 }
+#: the configs' heatmaps (24x24 from 96x96 crops, sigma 1) and the sizes a run can ask for
+HEATMAP_SIZE, HEATMAP_SIZES = 24, (24, 48)
+#: the paper's codec (64x64 heatmaps, sigma 2): a larger heatmap keeps its proportion
+PAPER_HEATMAP_SIZE, PAPER_SIGMA = 64, 2.
 PARTS = ['MCP', 'PIP', 'DIP', 'Fingertip', 'Avg']
 TARGETS = ('target', 'target_pose')
 #: Each profile: its rows as (seeds, methods) in the table's order, its budget (the iterations
@@ -114,6 +120,10 @@ def parse_args(argv=None):
                         'test set (for Fig. 9\'s curves: plot_training_dynamics.py reads them '
                         'from the stages\' logs); training and the reported final models do '
                         'not change (default: no validation during training)')
+    parser.add_argument('--heatmap-size', type=int, choices=HEATMAP_SIZES, default=HEATMAP_SIZE,
+                        help='heatmaps of every stage, from the same 96x96 crops: 48 adds a '
+                        'deconvolution to psi and scales the codec\'s and P_F\'s sigma to the '
+                        'paper\'s proportion (1.5); its stages are named _heatmap48')
     parser.add_argument('--work-dir', default='work_dirs/synthetic_hands',
                         help='where the stages, the tables and the picture go; the stages '
                         'that train on the source alone are shared by both targets')
@@ -200,32 +210,78 @@ def budget_options(config, iterations):
             milestones = ','.join(str(round(m * iterations / own)) for m in scheduler.milestones)
             options.append(f'param_scheduler.{i}.milestones=[{milestones}]')
     for i, hook in enumerate(cfg.get('custom_hooks') or []):
-        if 'grad_scale' in hook:
+        if hook.get('warmup_iters'):
+            warmup = round(hook.warmup_iters * iterations / own)
+            options.append(f'custom_hooks.{i}.warmup_iters={warmup}')
+        if hook.get('grad_scale'):
             constant = max(1, round(hook.grad_scale.max_iters * iterations / own))
             options.append(f'custom_hooks.{i}.grad_scale.max_iters={constant}')
     return options
 
 
+def heatmap_variant(args):
+    """``_heatmap<S>`` when the run's heatmaps are not the configs' own size, else nothing."""
+    return '' if args.heatmap_size == HEATMAP_SIZE else f'_heatmap{args.heatmap_size}'
+
+
 def run_name(args):
-    """``<P>+<N>it[_start-psi+f]``: the budget and, when it is not the paper's, the start of a
-    run's adaptation stages, in their directories' names and in its tables' and pictures'."""
-    return f'{args.pretrain_iters}+{args.adaptation_iters}it' + (
-        '' if args.start == 'psi' else '_start-psi+f')
+    """``<P>+<N>it[_heatmap<S>][_start-psi+f]``: the budget, the heatmap size when it is not the
+    configs' and the start when it is not the paper's, in the names of a run's adaptation
+    stages, tables and pictures."""
+    return (f'{args.pretrain_iters}+{args.adaptation_iters}it' + heatmap_variant(args) +
+            ('' if args.start == 'psi' else '_start-psi+f'))
 
 
 def stage_dir(method, seed, args):
-    """``<work dir>/seed<seed>/<method>_<P>it`` for a stage trained from scratch (P
-    iterations), ``<work dir>/seed<seed>/<method>_<run name>[ with _<target> before the start]``
+    """``<work dir>/seed<seed>/<method>_<P>it[_heatmap<S>]`` for a stage trained from scratch (P
+    iterations), ``<work dir>/seed<seed>/<method>_<P>+<N>it[_heatmap<S>][_<target>][_start-psi+f]``
     for one adapted from it: a stage that trains on the source alone (source only, the control)
     is the same for both targets."""
     _, _, parent, trains_on = METHODS[method]
     if parent is None:
-        return osp.join(args.work_dir, f'seed{seed}', f'{method}_{args.pretrain_iters}it')
-    budget, _, start = run_name(args).partition('_')
-    name = f'{method}_{budget}'
+        return osp.join(args.work_dir, f'seed{seed}',
+                        f'{method}_{args.pretrain_iters}it' + heatmap_variant(args))
+    name = f'{method}_{args.pretrain_iters}+{args.adaptation_iters}it' + heatmap_variant(args)
     if trains_on != 'source' and args.target != 'target':
         name += f'_{args.target}'
-    return osp.join(args.work_dir, f'seed{seed}', name + (f'_{start}' if start else ''))
+    return osp.join(args.work_dir, f'seed{seed}',
+                    name + ('' if args.start == 'psi' else '_start-psi+f'))
+
+
+def heatmap_options(config, size):
+    """``--cfg-options`` items that give ``config``'s model and data ``size`` x ``size`` heatmaps
+    from the same crops: one more deconvolution in psi (the neck) per doubling, the codec's
+    heatmap size wherever the config encodes or decodes, and the codec's and P_F's sigma in the
+    paper's proportion (2 pixels of its 64: 1.5 at 48), so that neighbouring keypoints lie more
+    sigma apart than at 24 with sigma 1."""
+    cfg = Config.fromfile(config)
+    own = cfg.model.head.decoder.heatmap_size[0]
+    if size == own:
+        return []
+    doublings = int(np.log2(size / own))
+    neck = cfg.model.neck
+    channels = list(neck.out_channels) + [neck.out_channels[-1]] * doublings
+    kernels = list(neck.get('kernel_sizes', [4] * len(neck.out_channels))) + [4] * doublings
+    options = [f'model.neck.out_channels={channels}'.replace(' ', ''),
+               f'model.neck.kernel_sizes={kernels}'.replace(' ', '')]
+    sigma = PAPER_SIGMA * size / PAPER_HEATMAP_SIZE
+
+    def codecs(node, path):
+        if isinstance(node, dict):
+            if node.get('type') == 'MSRAHeatmap':
+                yield path
+            for key, value in node.items():
+                yield from codecs(value, f'{path}.{key}')
+        elif isinstance(node, (list, tuple)):
+            for i, value in enumerate(node):
+                yield from codecs(value, f'{path}.{i}')
+
+    for key in ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for path in codecs(cfg.get(key), key):
+            options += [f'{path}.heatmap_size=[{size},{size}]', f'{path}.sigma={sigma}']
+    if cfg.model.get('ground_false'):
+        options.append(f'model.ground_false.sigma={sigma}')
+    return options
 
 
 def train_stage(method, seed, args):
@@ -242,7 +298,7 @@ def train_stage(method, seed, args):
         options.append(f'train_cfg.val_interval={args.val_interval}')
         if args.target != 'target':
             options.append(f'val_dataloader.dataset.domain={args.target}')
-    options += list(args.cfg_options)
+    options += heatmap_options(config, args.heatmap_size) + list(args.cfg_options)
     return train_stage_in(config, stage_dir(method, seed, args), options,
                           run=lambda cmd: run(cmd), name=f'{method}, seed {seed}',
                           validate=validate)
@@ -251,9 +307,10 @@ def train_stage(method, seed, args):
 def evaluate(method, seed, work_dir, domain, args):
     """PCK of the final checkpoint on one domain's test set (cached in the work dir)."""
     test_domain = args.target if domain == 'target' else 'source'
-    metrics = evaluate_stage(osp.join(CONFIGS, METHODS[method][0]), work_dir,
-                             f'pck_{test_domain}.json',
-                             [f'test_dataloader.dataset.domain={test_domain}'],
+    config = osp.join(CONFIGS, METHODS[method][0])
+    metrics = evaluate_stage(config, work_dir, f'pck_{test_domain}.json',
+                             [f'test_dataloader.dataset.domain={test_domain}'] +
+                             heatmap_options(config, args.heatmap_size),
                              run=lambda cmd: run(cmd))
     return {key.split('/')[-1]: 100 * value for key, value in metrics.items()}
 
@@ -315,17 +372,27 @@ def noise_verdict(gains):
     return f'{verdict} (2 standard errors: {2 * standard_error:.1f})'
 
 
-def draw_before_after(work_dirs, out_file, num_images, target):
+def draw_before_after(work_dirs, out_file, num_images, target, heatmap_size=HEATMAP_SIZE):
     """Target predictions of source only (KL) and RegDA, one row each under the ground truth,
     with skeletons."""
     import cv2
+    from mmengine.config import DictAction
 
     from mmpose_regda.utils import atomic_output
     from mmpose_regda.visualization import render_side_by_side
 
     methods = ('kl', 'regda')
-    models = [(osp.join(CONFIGS, METHODS[m][0]), final_checkpoint(work_dirs[m])) for m in methods]
-    dataset = Config.fromfile(models[0][0]).test_dataloader.dataset  # the target test set
+    models = []
+    for method in methods:
+        config = osp.join(CONFIGS, METHODS[method][0])
+        cfg = Config.fromfile(config)
+        options = heatmap_options(config, heatmap_size)
+        if options:  # parsed as tools/train.py parses them
+            parser = argparse.ArgumentParser()
+            parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+            cfg.merge_from_dict(parser.parse_args(['--cfg-options', *options]).cfg_options)
+        models.append((cfg, final_checkpoint(work_dirs[method])))
+    dataset = models[0][0].test_dataloader.dataset  # the target test set
     dataset.domain = target
     # pycocotools and the checkpoint loader print as they go: the console shows the result
     with contextlib.redirect_stdout(io.StringIO()):
@@ -372,7 +439,8 @@ def run_benchmark(args):
             if {'kl', 'regda'} <= set(work_dirs):
                 picture = osp.join(args.work_dir,
                                    f'before_after_{args.target}_{budget}_seed{seed}.png')
-                draw_before_after(work_dirs, picture, args.num_images, args.target)
+                draw_before_after(work_dirs, picture, args.num_images, args.target,
+                                  args.heatmap_size)
                 print(f'target predictions before/after adaptation: {picture}')
     note = (f'; source only trained for {args.pretrain_iters} iterations, every adaptation row '
             f'and the control for {args.adaptation_iters} from it')

@@ -70,7 +70,7 @@ def test_finished_stages_are_reused(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, 'run', fake_run)
     args = bench.argparse.Namespace(work_dir=str(tmp_path / 'w'), cfg_options=[],
                                     target='target', start='psi', pretrain_iters=6500,
-                                    adaptation_iters=1000, val_interval=None)
+                                    adaptation_iters=1000, val_interval=None, heatmap_size=24)
     import os
     os.makedirs(tmp_path / 'w' / 'seed0' / 'kl_6500it')
     work_dir = bench.train_stage('kl', 0, args)
@@ -151,7 +151,7 @@ def test_the_start_and_the_target_variant_reach_the_stages(tmp_path, monkeypatch
     monkeypatch.setattr(bench, 'final_checkpoint', lambda work_dir: f'{work_dir}/last.pth')
     args = bench.argparse.Namespace(work_dir=str(tmp_path), cfg_options=['a=1'],
                                     target='target_pose', start='psi', pretrain_iters=6500,
-                                    adaptation_iters=1000, val_interval=None)
+                                    adaptation_iters=1000, val_interval=None, heatmap_size=24)
     bench.train_stage('regda', 2, args)
     cmd = calls[-1]
     # the variant's adaptation stages have their own directories, the source-only ones not;
@@ -190,6 +190,10 @@ def test_a_budget_rescales_what_the_config_derives_from_its_own():
         'default_hooks.checkpoint.interval=2000', 'param_scheduler.0.milestones=[1286,1714]']
     # the warm-start constant keeps its proportion, 66 of 1000 -> 33 of 500
     assert bench.budget_options(regda, 500)[-1] == 'custom_hooks.1.grad_scale.max_iters=33'
+    # the second control's Objective-1-only warm-up lasts its whole run, whatever the run
+    objective_1 = bench.osp.join(bench.CONFIGS, bench.METHODS['objective-1'][0])
+    assert bench.budget_options(objective_1, 500)[-2:] == [
+        'custom_hooks.1.warmup_iters=500', 'custom_hooks.1.grad_scale.max_iters=33']
     # the main profile's budget reaches the stages and names their directories
     args = bench.parse_args(['--work-dir', 'w'])
     assert (args.pretrain_iters, args.adaptation_iters) == (2000, 500)
@@ -222,3 +226,39 @@ def test_a_run_names_its_table_by_target_budget_and_start(tmp_path, monkeypatch)
     caption = written['results_target_2000+500it_start-psi+f.md']
     assert 'adapted from psi and f' in caption
     assert 'short of converged' in caption
+
+
+def test_larger_heatmaps_reach_the_model_the_targets_and_the_ground_false_distribution():
+    """--heatmap-size 48: psi upsamples once more, the source's targets are encoded at 48x48
+    with sigma 1.5 (the paper's 2 of 64), P_F alike, and the stages are named for it."""
+    import torch
+    from mmengine.config import Config, DictAction
+    from mmengine.registry import init_default_scope
+
+    import mmpose_regda  # noqa: F401
+    from mmpose.registry import KEYPOINT_CODECS, MODELS
+    regda = bench.osp.join(bench.CONFIGS, bench.METHODS['regda'][0])
+    assert bench.heatmap_options(regda, 24) == []
+    options = bench.heatmap_options(regda, 48)
+    parser = bench.argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    cfg = Config.fromfile(regda)
+    cfg.merge_from_dict(parser.parse_args(['--cfg-options', *options]).cfg_options)
+    init_default_scope('mmpose')
+    model = MODELS.build(cfg.model)
+    assert model.ground_false.sigma == 1.5
+    with torch.no_grad():
+        heatmaps = model.head(model.extract_feat(torch.zeros(1, 3, 96, 96)))
+    assert heatmaps.shape == (1, 21, 48, 48)
+    encoder, = [step['encoder'] for step in cfg.train_dataloader.dataset.source.pipeline
+                if step['type'] == 'GenerateTarget']
+    codec = KEYPOINT_CODECS.build(encoder)
+    target = codec.encode(torch.tensor([[[48., 48.]]]).numpy())['heatmaps'][0]
+    assert target.shape == (48, 48)
+    # a Gaussian of sigma 1.5 at (24, 24): exp(-1 / (2 * 1.5**2)) one pixel away
+    assert abs(target[24, 25] / target[24, 24] - torch.exp(torch.tensor(-1 / 4.5)).item()) < 1e-5
+    assert cfg.model.head.decoder.heatmap_size == [48, 48]
+    args = bench.parse_args(['--profile', 'full', '--heatmap-size', '48', '--work-dir', 'w'])
+    assert bench.stage_dir('kl', 0, args) == bench.osp.join('w', 'seed0', 'kl_6500it_heatmap48')
+    assert bench.stage_dir('regda', 0, args) == bench.osp.join('w', 'seed0',
+                                                            'regda_6500+1000it_heatmap48')
