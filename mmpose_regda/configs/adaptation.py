@@ -8,7 +8,7 @@ they replace, each piece a plain dict or list (``docs/adapting_a_stock_config.md
               'td-hm_res50_8xb64-210e_rhd2d-256x256.py']
     from mmpose_regda.configs import adaptation
 
-    method = 'RegDA'  # or 'DD', 'DANN', 'DAN', 'MCD'
+    method = 'RegDA'  # or 'DD', 'DANN', 'DAN', 'MCD', 'MeanTeacher', 'RegDA+MeanTeacher'
     custom_imports = adaptation.custom_imports(_base_)
     model = adaptation.model(_base_.model, method, psi_checkpoint='work_dirs/kl/epoch_210.pth')
     optim_wrapper = adaptation.optim_wrapper(method)
@@ -17,7 +17,7 @@ they replace, each piece a plain dict or list (``docs/adapting_a_stock_config.md
     default_hooks = adaptation.default_hooks
     model_wrapper_cfg = adaptation.model_wrapper_cfg
     train_cfg = dict(max_epochs=30)
-    train_dataloader = adaptation.train_dataloader(source, target, batch_size=32)
+    train_dataloader = adaptation.train_dataloader(source, target, batch_size=32, method=method)
 
 Nothing here clashes with a stock base: the pieces are values the config assigns, not bases
 (mmengine refuses two bases defining one key), and the ones that replace a stock setting carry
@@ -49,7 +49,20 @@ METHODS = {
                 parts=('generator', 'head'), grad_scale=None),
     'MCD': dict(model=dict(type='MCDPoseEstimator'), parts=('generator', 'head', 'adv_head'),
                 grad_scale=None),
+    # UDAPE's mean teacher (its settings: MeanTeacherConsistency's defaults), alone and beside
+    # RegDA's game (the consistency in Objective 1); the target needs two views of each image
+    'MeanTeacher': dict(model=dict(type='MeanTeacherPoseEstimator', mean_teacher=dict()),
+                        parts=('generator', 'head'), grad_scale=None, views=True),
+    'RegDA+MeanTeacher': dict(model=dict(type='RegDAPoseEstimator', mean_teacher=dict()),
+                              parts=('generator', 'head', 'adv_head'),
+                              grad_scale=dict(lo=0., hi=0.1, alpha=1., max_iters=1000),
+                              views=True),
 }
+#: Steps of a target pipeline that the mean teacher's views replace: each view draws its own
+#: affine of the box, so the stock random box moves and flips go, as do the crop and what
+#: follows it (photometric steps per view, encoding, packing).
+BOX_AUGMENTATIONS = ('RandomFlip', 'RandomHalfBody', 'RandomBBoxTransform',
+                     'RandomRotateResizedCrop')
 
 
 
@@ -127,7 +140,8 @@ def model(stock_model: dict, method: str = 'RegDA', psi_checkpoint: Optional[str
 
     Args:
         stock_model (dict): the stock config's ``model`` (``_base_.model``).
-        method (str): ``'RegDA'``, ``'DD'``, ``'DANN'``, ``'DAN'`` or ``'MCD'``.
+        method (str): ``'RegDA'``, ``'DD'``, ``'DANN'``, ``'DAN'``, ``'MCD'``,
+            ``'MeanTeacher'`` or ``'RegDA+MeanTeacher'``.
         psi_checkpoint (str, optional): the stage-1 checkpoint psi starts from (the paper's
             start: f and f' fresh). Leave it None and set ``load_from`` to start psi and f.
         **options: more arguments of the estimator (``trade_off``, ``source_disparity_weight``,
@@ -196,11 +210,35 @@ def custom_hooks(method: str = 'RegDA', warmup_iters: int = 0,
     return [dict(type='SyncBuffersHook'), hook, *copy.deepcopy(list(extra))]
 
 
+def mean_teacher_target(target: dict, views: Optional[dict] = None) -> dict:
+    """``target``'s dataset with the mean teacher's views: its pipeline up to the crop, without
+    random box moves or flips, then ``MeanTeacherViews`` (at the crop's input size; ``views``:
+    its other arguments, UDAPE's hand augmentation by default) and ``PackMeanTeacherInputs``."""
+    target = copy.deepcopy(dict(target))
+    pipeline = list(target.get('pipeline') or [])
+    crops = [i for i, step in enumerate(pipeline) if step.get('type') == 'TopdownAffine']
+    if not crops:
+        raise ValueError('mean_teacher_target: the target pipeline has no TopdownAffine, so '
+                         f'neither the crop nor its input size is known: {pipeline}')
+    crop = pipeline[crops[0]]
+    steps = [step for step in pipeline[:crops[0]] if step.get('type') not in BOX_AUGMENTATIONS]
+    steps += [dict(type='MeanTeacherViews', input_size=tuple(crop['input_size']),
+                   **copy.deepcopy(views or {})),
+              dict(type='PackMeanTeacherInputs')]
+    target['pipeline'] = steps
+    return target
+
+
 def train_dataloader(source: dict, target: dict, batch_size: int = 32, num_workers: int = 2,
-                     length: Optional[int] = None, **options) -> dict:
+                     length: Optional[int] = None, method: Optional[str] = None,
+                     **options) -> dict:
     """Batches of ``batch_size`` labeled source and ``batch_size`` unlabeled target samples
     (``DomainAdaptationDataset``; its ``length`` sets the epoch, by default the larger domain),
-    replacing the stock training data. ``options`` go to the dataloader."""
+    replacing the stock training data. With ``method`` a mean teacher (``'MeanTeacher'``,
+    ``'RegDA+MeanTeacher'``) the target gets its two views (:func:`mean_teacher_target`).
+    ``options`` go to the dataloader."""
+    if method is not None and method_spec(method).get('views'):
+        target = mean_teacher_target(target)
     dataset: Dict[str, object] = dict(type='DomainAdaptationDataset', source=source,
                                       target=target)
     if length is not None:

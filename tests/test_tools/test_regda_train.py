@@ -120,8 +120,24 @@ model = dict(_delete_=True, **{k: v for k, v in _base_.model.items()
 optim_wrapper = dict(adv_head=None,
                      alignment=dict(optimizer=dict(type='SGD', lr=0.2, momentum=0.9)))
 """)
+METHOD_OVERRIDES['mean-teacher'] = """
+model = dict(_delete_=True, **{k: v for k, v in _base_.model.items()
+                               if k not in ('type', 'ground_false', 'source_disparity_weight')},
+             type='MeanTeacherPoseEstimator',
+             mean_teacher=dict(momentum=0.1, mask_quantile=0.25, occlusion_confidence=0.))
+optim_wrapper = dict(adv_head=None)
+custom_hooks = [dict(type='SyncBuffersHook'),
+                dict(type='AdaptationScheduleHook', warmup_iters=1, grad_scale=None)]
+# the views without random affines or colours (a resumed run redraws the data's randomness);
+# the occlusion draws from the run's seed and the teacher's step, so it stays on
+train_dataloader = dict(dataset=dict(target=dict(pipeline=[
+    dict(type='LoadImage'), dict(type='GetBBoxCenterScale'),
+    dict(type='MeanTeacherViews', input_size=(128, 128), teacher=dict(), student=dict(),
+         photometric=[]),
+    dict(type='PackMeanTeacherInputs')])))
+"""
 PARTS = dict(regda=('generator', 'head', 'adv_head'), mcd=('generator', 'head', 'adv_head'),
-             dann=('generator', 'head', 'alignment'))
+             dann=('generator', 'head', 'alignment'), **{'mean-teacher': ('generator', 'head')})
 
 
 def write_method_config(tmp_path, method):
@@ -156,13 +172,19 @@ def assert_same_run(straight, split, parts):
             assert torch.equal(state['momentum_buffer'], b['state'][key]['momentum_buffer'])
 
 
-@pytest.mark.parametrize('method', ['regda', 'mcd', 'dann'])
+@pytest.mark.parametrize('method', ['regda', 'mcd', 'dann', 'mean-teacher'])
 def test_resume_continues_exactly(pose_samples, tmp_path, method):
     """2N iterations == N, resume, N more: every part's optimizer, the schedulers and the hook's
     schedule."""
     straight, split = train_split_and_straight(pose_samples, tmp_path,
                                                write_method_config(tmp_path, method))
     assert_same_run(straight, split, PARTS[method])
+    if method == 'mean-teacher':  # the teacher too, and it followed the student
+        # the copy of the student at the first iteration, then one EMA step per iteration
+        assert int(straight['state_dict']['teacher.steps']) == 1 + 4
+        weight = 'teacher.module.head.final_layer.weight'
+        assert not torch.equal(straight['state_dict'][weight],
+                               straight['state_dict']['head.final_layer.weight'])
     if method != 'regda':
         return
     # the lr really decayed per iteration: 4 steps of (1 + 0.5 i)^-0.75 from 0.05
@@ -199,14 +221,14 @@ def test_amp_resume_keeps_every_objective_s_loss_scale(pose_samples, tmp_path):
     assert max(s['_growth_tracker'] for s in scalers.values()) > 0
 
 
-@pytest.mark.parametrize('method', ['regda', 'mcd', 'dann'])
+@pytest.mark.parametrize('method', ['regda', 'mcd', 'dann', 'mean-teacher'])
 def test_torchrun_two_ranks_stay_in_sync(pose_samples, tmp_path, method):
     config = tmp_path / f'{method}_dump.py'
     config.write_text(
         f"_base_ = ['{write_method_config(tmp_path, method)}']\n"
         "custom_imports = dict(imports=['mmpose_regda', 'rank_dump_hook'])\n"
         "custom_hooks = [dict(type='SyncBuffersHook'), dict(type='AdaptationScheduleHook', "
-        f"warmup_iters=0, grad_scale={None if method == 'mcd' else 1.0}), "
+        f"warmup_iters=0, grad_scale={None if method in ('mcd', 'mean-teacher') else 1.0}), "
         "dict(type='DumpRankParamsHook')]\n")
     work_dir = tmp_path / 'work'
     run_tool(['-m', 'torch.distributed.run', '--nproc_per_node=2',
@@ -222,7 +244,7 @@ def test_torchrun_two_ranks_stay_in_sync(pose_samples, tmp_path, method):
         if not torch.equal(start[name], end[0][name]):
             changed.add(name.split('.')[0])
     # every part trained: psi (backbone, neck), f and the method's second part
-    second = 'alignment' if method == 'dann' else 'adv_head'
+    second = dict(dann='alignment', **{'mean-teacher': 'teacher'}).get(method, 'adv_head')
     assert {'backbone', 'neck', 'head', second} <= changed
     checkpoint = torch.load(work_dir / 'epoch_1.pth', map_location='cpu')
     assert set(checkpoint['state_dict']) == set(end[0])  # no `.module.` of the part wrappers

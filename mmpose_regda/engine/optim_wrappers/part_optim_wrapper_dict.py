@@ -158,6 +158,12 @@ class PartOptimWrapperDict(OptimWrapperDict):
             update = self._updates[objective] = PartsUpdate(self, objective, parts, name)
         return update
 
+    def should_update(self) -> bool:
+        """Whether the parts step at the end of the iteration open now (the end of an
+        accumulation window), as ``OptimWrapper.should_update``: what a model that follows its
+        parts (a mean teacher's EMA) waits for."""
+        return self._window_ends()
+
     def start_iteration(self) -> None:
         """Open a training iteration: the model's ``train_step`` calls it once, before its
         first update, and accumulation counts the iterations it opens."""

@@ -12,6 +12,7 @@ from torch import Tensor
 from mmpose.models.pose_estimators import TopdownPoseEstimator
 from mmpose.utils.typing import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from ..utils import scale_gradient, unwrap, unwrapped_children
+from .teacher import MeanTeacherMixin
 
 #: Key prefix of the head's deconvolutions in checkpoints (the plain TopdownPoseEstimator's).
 HEAD_DECONV_PREFIX = 'head.deconv_layers.'
@@ -19,7 +20,7 @@ HEAD_DECONV_PREFIX = 'head.deconv_layers.'
 PSI_PREFIXES = ('backbone.', 'neck.', HEAD_DECONV_PREFIX)
 
 
-class DomainAdaptationEstimator(TopdownPoseEstimator):
+class DomainAdaptationEstimator(MeanTeacherMixin, TopdownPoseEstimator):
     """What every adaptation method of the plugin shares: a top-down pose estimator whose
     ``train_step`` takes ``dict(source=..., target=...)`` and trains its parts with one optimizer
     each (``PartOptimWrapperConstructor`` reads :meth:`optim_parts`).
@@ -62,8 +63,16 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
             paper's start ("the model is adopted as the feature generator psi"); f and the
             method's own parts keep their initialisation. It replaces psi's own pretrained
             ``init_cfg``. For psi and f both, give the checkpoint as ``load_from`` instead.
+        mean_teacher (dict, optional): mean-teacher consistency on the target
+            (``MeanTeacherConsistency`` settings; ``sigma`` defaults to the head's codec's), for
+            the methods that support it (``SUPPORTS_MEAN_TEACHER``): a ``teacher`` is kept as
+            the EMA of psi and f (see ``MeanTeacherMixin``); ``test_cfg.teacher_predictions``
+            adds its keypoints as ``teacher_pred_instances``.
         train_cfg, test_cfg, data_preprocessor, init_cfg, metainfo: as ``TopdownPoseEstimator``.
     """
+    #: Whether ``mean_teacher`` can be set: the method adds the consistency to its source
+    #: objective (RegDA's Objective 1, the mean teacher's own).
+    SUPPORTS_MEAN_TEACHER = False
     #: The parts with their own optimizer, and the submodules of each.
     OPTIM_PARTS = dict(generator=('backbone', 'neck', 'deconv_layers'), head=('head', ))
     #: Whether ``adaptation_grad_scale`` scales a gradient into psi
@@ -78,6 +87,7 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
                  adaptation_grad_scale: float = 1.,
                  adaptation_enabled: bool = True,
                  psi_checkpoint: Optional[str] = None,
+                 mean_teacher: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -110,6 +120,7 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
         self.psi_checkpoint = psi_checkpoint
         self.deconv_layers = self._take_head_deconvs()
         self.register_load_state_dict_pre_hook(_head_deconv_keys_to_psi)
+        self.build_teacher(mean_teacher)  # after psi took the deconvolutions: it mirrors them
 
     @property
     def adv_grad_scale(self) -> float:
@@ -260,7 +271,11 @@ class DomainAdaptationEstimator(TopdownPoseEstimator):
         return tuple(scale_gradient(feat, self.adaptation_grad_scale) for feat in feats)
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
-        """As ``TopdownPoseEstimator`` (f alone), also inside a DDP wrapper per part."""
+        """As ``TopdownPoseEstimator`` (f alone), also inside a DDP wrapper per part; with
+        ``test_cfg.teacher_predictions`` the teacher's too (``teacher_pred_instances``)."""
+        if self.test_cfg.get('teacher_predictions', False):
+            self.require_teacher('test_cfg.teacher_predictions')
+            self.add_teacher_predictions(inputs, data_samples)
         with unwrapped_children(self):
             return super().predict(inputs, data_samples)
 

@@ -93,6 +93,8 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         adv_head_objective (str): f''s objective on the target (Objective 2), see above.
         generator_objective (str): psi's objective on the target (Objective 3), see above.
     """
+    #: ``mean_teacher=dict(...)``: RegDA + mean teacher, the consistency in Objective 1.
+    SUPPORTS_MEAN_TEACHER = True
     #: The target objectives of Table 3's rows, (f' in Objective 2, psi in Objective 3).
     GAMES = dict(regda=('min L_F', 'min L_T'), dd=('max L_T', 'min L_T'),
                  ground_false_minimax=('min L_F', 'max L_F'))
@@ -134,10 +136,16 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         # Objective 1 (Eq. 12): psi, f and f' on the labeled source
         update = optim_wrapper.objective('objective_1', ('generator', 'head', 'adv_head'),
                                          names['objective_1'])
+        self.start_teacher()
         with update.optim_context(self):
             losses = self.objective_1(source['inputs'], source['data_samples'])
+            if self.teacher is not None and self.adaptation_enabled:
+                # RegDA + mean teacher: psi and f also learn the teacher's targets on the
+                # student's view of the target, in the objective that trains them on the source
+                losses.update(self.consistency_losses(data['target'], target_inputs))
         log_vars = self.update_parts(update, losses)
         if not self.adaptation_enabled:  # the warm-up trains Objective 1 alone
+            self.update_teacher(optim_wrapper)
             return log_vars
 
         # Objective 2 (Eq. 13): f' alone, on the target features and f's pseudo targets
@@ -156,6 +164,7 @@ class RegDAPoseEstimator(TwoHeadAdaptationEstimator):
         with update.optim_context(self):
             losses = self.objective_3(target_feats, pseudo_targets)
         log_vars.update(self.update_parts(update, losses))
+        self.update_teacher(optim_wrapper)
         return log_vars
 
     def objective_1(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:

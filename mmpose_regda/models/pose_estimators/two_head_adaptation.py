@@ -39,6 +39,9 @@ class TwoHeadAdaptationEstimator(DomainAdaptationEstimator):
         pred_field='adv_pred_instances')`` scores it on the target while f is scored as usual)."""
         if not self.test_cfg.get('adv_head_predictions', False):
             return super().predict(inputs, data_samples)
+        if self.test_cfg.get('teacher_predictions', False):
+            self.require_teacher('test_cfg.teacher_predictions')
+            self.add_teacher_predictions(inputs, data_samples)
         with unwrapped_children(self):
             if self.test_cfg.get('flip_test', False):
                 feats = [self.extract_feat(inputs), self.extract_feat(inputs.flip(-1))]
