@@ -1,6 +1,7 @@
 # Stage 2 of the guide (docs/adapting_a_stock_config.md) on MMPose's stock ViTPose-small (two
 # deconvolutions in the head; mmpretrain): RegDA adapts stage 1's model from the labeled source to
-# the unlabeled target. Another method is one word: method = 'DD', 'DANN', 'DAN' or 'MCD'.
+# the unlabeled target. Another method is one word: method = 'DD', 'DANN', 'DAN', 'MCD',
+# 'MeanTeacher' or 'RegDA+MeanTeacher'.
 _base_ = ['./kl_vitpose-small_1xb3-40e_rhd-samples-256x192.py']
 from mmpose_regda.configs import adaptation  # noqa: E402  1: the plugin's config pieces
 
@@ -18,4 +19,5 @@ train_cfg = dict(max_epochs=10, val_interval=5)  # 8
 # the data part: source and target batches side by side (evaluation as in stage 1)
 train_dataloader = adaptation.train_dataloader(
     dict(_base_.source_train, pipeline=_base_.hand_train_pipeline),
-    dict(_base_.target_train, pipeline=_base_.hand_train_pipeline), batch_size=3, num_workers=0)
+    dict(_base_.target_train, pipeline=_base_.hand_train_pipeline), batch_size=3, num_workers=0,
+    method=method)  # a mean teacher's target gets its two views

@@ -180,6 +180,33 @@ def stock_model_config(model_cfg: dict, keep_flip_test: bool = False) -> Tuple[d
     return stock, folded
 
 
+#: Where a mean teacher's weights are in a checkpoint (``MeanTeacherMixin``).
+TEACHER_PREFIX = 'teacher.module.'
+
+
+def teacher_weights(checkpoint: dict) -> dict:
+    """The checkpoint with its mean teacher's psi and f in the student's place, so that the
+    export (and its check against the plugin model) is the teacher's. The teacher's keys stay
+    (the plugin model that checks the export loads them); its deconvolutions go under the
+    plain model's ``head.deconv_layers.*``, as the student's are saved."""
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    teacher = {k[len(TEACHER_PREFIX):]: v for k, v in state_dict.items()
+               if k.startswith(TEACHER_PREFIX)}
+    if not teacher:
+        raise ExportError('--weights teacher: the checkpoint has no mean teacher (no '
+                          f'{TEACHER_PREFIX}* weights); export the student, or a checkpoint of '
+                          'a run with model.mean_teacher')
+    replaced = OrderedDict(state_dict)
+    for key, value in teacher.items():
+        if key.startswith('deconv_layers.'):
+            key = 'head.' + key
+        if key not in replaced:
+            raise ExportError(f'--weights teacher: the teacher\'s {key} has no counterpart in '
+                              'the student')
+        replaced[key] = value
+    return dict(checkpoint, state_dict=replaced)
+
+
 def stock_state_dict(state_dict: Dict[str, torch.Tensor],
                      folded: int) -> Tuple['OrderedDict[str, torch.Tensor]', List[str]]:
     """Map psi's and f's weights onto the exported model's keys; returns it and the keys left

@@ -57,7 +57,7 @@ def tiny(cfg: Config, family: str, pose_samples: Path, work_dir: Path) -> Config
         for data in ([dataset.source, dataset.target] if 'source' in dataset else [dataset]):
             data.data_root = f'{pose_samples}/'
             for step in data.pipeline:
-                if step.type == 'TopdownAffine':
+                if step.type in ('TopdownAffine', 'MeanTeacherViews'):
                     step.input_size = TINY_CODEC['input_size']
                 elif step.type == 'GenerateTarget':
                     step.encoder = TINY_CODEC
@@ -175,3 +175,41 @@ print(json.dumps(out))
         theirs = torch.tensor(stock[family])
         assert theirs.shape == ours.shape == (1, 21, 2), family
         assert (theirs - ours).norm(dim=-1).max() <= 1., (family, theirs - ours)
+
+
+@pytest.mark.parametrize('method', ['MeanTeacher', 'RegDA+MeanTeacher'])
+def test_one_word_switches_a_guide_config_to_a_mean_teacher(method, guide_runs, pose_samples,
+                                                            tmp_path):
+    """The guide's documented change, line 2 of stage 2 (``method = 'MeanTeacher'`` or
+    ``'RegDA+MeanTeacher'``), and nothing else: it trains from stage 1 with the teacher, logs the
+    consistency, and exports the teacher on request."""
+    family = 'res50'
+    text = guide_config('regda', family).read_text()
+    assert "method = 'RegDA'" in text
+    text = text.replace("method = 'RegDA'", f"method = '{method}'").replace(
+        "['./", f"['{GUIDE}/")
+    config = tmp_path / 'switched.py'
+    config.write_text(text)
+    cfg = tiny(Config.fromfile(config), family, pose_samples, tmp_path / 'run')
+    target_steps = [step.type for step in cfg.train_dataloader.dataset.target.pipeline]
+    assert target_steps[-2:] == ['MeanTeacherViews', 'PackMeanTeacherInputs']
+    # the mean teacher starts from stage 1's psi and f (its teacher is the trained model)
+    cfg.model.psi_checkpoint, cfg.load_from = None, str(guide_runs[family]['stage1'])
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    checkpoint = tmp_path / 'run' / 'epoch_1.pth'
+    state = torch.load(checkpoint, map_location='cpu', weights_only=False)['state_dict']
+    assert int(state['teacher.steps']) == 1 + runner.iter  # the copy, then one step each
+    assert ('adv_head.final_layer.weight' in state) == method.startswith('RegDA')
+    log, = (tmp_path / 'run').glob('*/*.log')
+    assert 'loss_consistency' in log.read_text()
+    dumped = tmp_path / 'switched_dumped.py'
+    cfg.dump(str(dumped))
+    out = tmp_path / 'teacher'
+    run_tool_main(REPO_ROOT / 'tools' / 'misc' / 'export_model.py', dumped, checkpoint,
+                  '--out-dir', out, '--weights', 'teacher')
+    exported = torch.load(next(out.glob('*.pth')), map_location='cpu')['state_dict']
+    assert torch.equal(exported['head.final_layer.weight'],
+                       state['teacher.module.head.final_layer.weight'])
+    assert not torch.equal(exported['head.final_layer.weight'],
+                           state['head.final_layer.weight'])

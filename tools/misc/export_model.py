@@ -56,6 +56,10 @@ def parse_args(argv=None):
         help='images (the whole image is the box) or COCO .json files (their boxes) to check '
         'the export on; by default the first '
         f'{se.NUM_CHECK_IMAGES} instances of the config\'s test data, else of its training data')
+    parser.add_argument(
+        '--weights', choices=('student', 'teacher'), default='student',
+        help='which model of a mean-teacher run to export: the student (psi and f, what the '
+        'run evaluates) or its EMA teacher (UDAPE reports the teacher)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args(argv)
@@ -78,6 +82,8 @@ def export(args):
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     checkpoint = se.read_plugin_checkpoint(args.checkpoint)
+    if args.weights == 'teacher':
+        checkpoint = se.teacher_weights(checkpoint)
     dataset_meta = se.load_dataset_meta(args.dataset_meta) if args.dataset_meta else None
     plugin_model = se.build_plugin_model(cfg, checkpoint, args.checkpoint)
     if args.check_images:
@@ -115,8 +121,9 @@ def main(argv=None):
     except se.ExportError as e:
         sys.exit(f'error: exporting {args.checkpoint} with {args.config}: {e}')
     name = osp.splitext(osp.basename(args.config))[0]
+    whose = " (the mean teacher's)" if args.weights == 'teacher' else ''
     header = (f'# Exported by mmpose-regda from {osp.basename(args.config)}\n'
-              f'# ({report["estimator"]}): a plain MMPose model, psi and f only.\n'
+              f'# ({report["estimator"]}): a plain MMPose model, psi and f only{whose}.\n'
               f'# Test crop: {report["crop"]}.\n'
               f'# Flip test: {"on" if report["flip_test"] else "off"}.\n')
     config_path, checkpoint_path = se.write_export(config, exported, args.out_dir, name, header)
