@@ -17,6 +17,11 @@ heatmaps at 1/4 of the input) and the batch size per domain, and times these var
     The reference implementation's iteration (three psi passes, see
     :func:`reference_three_pass_step`) on a ``RegDAPoseEstimator``'s own modules, for comparison
     only.
+``mean_teacher``, ``regda_mean_teacher``
+    ``MeanTeacherPoseEstimator`` and RegDA with ``mean_teacher=dict()`` (UDAPE's settings):
+    their iteration adds the teacher's pass on its view of the target, the warp of its
+    predictions, the student's pass on its own view and the EMA step (:func:`mean_teacher_batch`
+    gives the views).
 
 Variants are interleaved so that machine noise hits all of them alike: each of the ``--repeats``
 rounds runs ``--warmup`` untimed iterations of every variant, then ``--iters`` times one timed
@@ -52,6 +57,7 @@ import sys
 import time
 from types import SimpleNamespace
 
+import numpy as np
 import torch
 
 import mmpose_regda  # noqa: F401  registers the plugin and applies its compat fixes; keep first
@@ -67,7 +73,13 @@ from mmpose.structures import PoseDataSample
 from mmpose_regda.engine.hooks import ChannelsLastHook
 from mmpose_regda.models.utils import scale_gradient
 
-VARIANTS = ('source_only', 'regda', 'reference_three_pass')
+VARIANTS = ('source_only', 'regda', 'reference_three_pass', 'mean_teacher',
+            'regda_mean_teacher')
+#: the estimator of each variant that trains a plugin model (source only: mmpose's own)
+ESTIMATORS = dict(regda=dict(type='RegDAPoseEstimator'),
+                  reference_three_pass=dict(type='RegDAPoseEstimator'),
+                  mean_teacher=dict(type='MeanTeacherPoseEstimator', mean_teacher=dict()),
+                  regda_mean_teacher=dict(type='RegDAPoseEstimator', mean_teacher=dict()))
 NUM_KEYPOINTS = 21
 SEED = 0
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -80,10 +92,10 @@ MMAP_THRESHOLD = 128 * 1024  # bytes, for the CPU memory probes (see measure_mem
 
 
 # ---------------------------------------------------------------------------- models
-def model_cfg(args, regda=False):
+def model_cfg(args, variant='source_only'):
     """The paper's model (``configs/_base_/models/simplebaseline-kl_res101_256x256.py``) at the
     benchmark's depth and input size, from scratch (nothing downloaded) and without flip test:
-    the source-only model, or a RegDA one sharing psi and f."""
+    the source-only model, or the variant's estimator sharing psi and f."""
     cfg = Config.fromfile(MODEL_CFG).model.to_dict()
     heatmap_size = args.input_size // 4
     cfg['backbone'] = dict(type='ResNet', depth=args.depth)
@@ -91,8 +103,7 @@ def model_cfg(args, regda=False):
     cfg['head']['decoder'].update(input_size=(args.input_size, args.input_size),
                                   heatmap_size=(heatmap_size, heatmap_size))
     cfg['test_cfg'] = dict(flip_test=False)
-    if regda:
-        cfg.update(type='RegDAPoseEstimator')
+    cfg.update(copy.deepcopy(ESTIMATORS.get(variant, {})))
     return cfg
 
 
@@ -160,6 +171,27 @@ def make_batch(args):
     generator = torch.Generator().manual_seed(SEED)
     return dict(source=make_samples(args.batch_size, args.input_size, generator, True),
                 target=make_samples(args.batch_size, args.input_size, generator, False))
+
+
+def mean_teacher_batch(batch):
+    """The batch with the mean teacher's target views: a teacher's image per target image and
+    the warps between the views (the student's rotated by 30 degrees and scaled by 1.2 about
+    the centre), as ``MeanTeacherViews`` and ``PackMeanTeacherInputs`` give them."""
+    batch = copy.deepcopy(batch)
+    target = batch['target']
+    generator = torch.Generator().manual_seed(SEED + 1)
+    target['teacher_inputs'] = [torch.randint(0, 256, image.shape, generator=generator,
+                                              dtype=torch.uint8) for image in target['inputs']]
+    size = target['inputs'][0].shape[-1]
+    angle = np.deg2rad(30.)
+    linear = 1.2 * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    student = np.eye(3, dtype=np.float32)
+    student[:2, :2] = linear
+    student[:2, 2] = size / 2 - linear @ np.array([size / 2, size / 2])
+    for sample in target['data_samples']:
+        sample.set_metainfo(dict(teacher_warp=np.eye(3, dtype=np.float32),
+                                 student_warp=student))
+    return batch
 
 
 # ---------------------------------------------------------------------------- reference loop
@@ -246,8 +278,15 @@ def build_variant(name, args, batch):
         optim_wrapper = build_optim_wrapper(model, source_only_optim_cfg())
         source = batch['source']
         return lambda: model.train_step(source, optim_wrapper)
-    model = build_model(model_cfg(args, regda=True), device, args.channels_last)
-    optim_wrapper = build_optim_wrapper(model, regda_optim_cfg())
+    model = build_model(model_cfg(args, name), device, args.channels_last)
+    optim_cfg = regda_optim_cfg()
+    # the schedule's parts that this model has (the mean teacher has no f')
+    optim_wrapper = build_optim_wrapper(model, {
+        k: v for k, v in optim_cfg.items()
+        if not (isinstance(v, dict) and 'optimizer' in v) or k in model.optim_parts()})
+    if 'mean_teacher' in name:
+        teacher_batch = mean_teacher_batch(batch)
+        return lambda: model.train_step(teacher_batch, optim_wrapper)
     if name == 'reference_three_pass':
         return lambda: reference_three_pass_step(model, optim_wrapper, batch)
     return lambda: model.train_step(batch, optim_wrapper)
