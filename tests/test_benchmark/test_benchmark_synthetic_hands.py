@@ -37,6 +37,17 @@ def test_gains_are_read_over_the_control_seed_by_seed():
     # +6, +3, +9: mean 6, sample std 3, standard error 3 / sqrt(3) = 1.73; the source one
     # point lower
     assert '| +6.0 | +3.0 | +9.0 | 6.0 ± 3.0 | -1.0 | yes (2 standard errors: 3.5) |' in row
+    # RegDA's second control, Objective 1 alone: what the target objectives add, DANN not read
+    for seed, target in enumerate([53., 55., 55.]):
+        results[('objective-1', seed, 'target')] = dict(parts, Avg=target)
+        results[('objective-1', seed, 'source')] = dict(parts, Avg=91.)
+        results[('dann', seed, 'target')] = results[('dann', seed, 'source')] = dict(parts, Avg=1.)
+    second = bench.format_gains(results, ['control', 'objective-1', 'regda', 'dann'],
+                                'objective-1')
+    assert second.startswith('| over Objective 1 only, target Avg |')
+    rows = [line for line in second.splitlines()[2:]]
+    assert rows == ['| RegDA (f\' min L_F, psi min L_T) | +3.0 | +0.0 | +2.0 | 1.7 ± 1.5 | -2.0 | '
+                    'no (2 standard errors: 1.8) |']
 
 
 def test_a_gain_within_seed_noise_is_called_so():
@@ -47,7 +58,7 @@ def test_a_gain_within_seed_noise_is_called_so():
 def test_profiles_and_rows():
     assert bench.rows('main') == [((0, ), ('kl', 'control', 'regda'))]
     full = bench.rows('full')
-    assert full[0] == ((0, 1, 2), ('kl', 'control', 'dann', 'dd', 'regda'))
+    assert full[0] == ((0, 1, 2), ('kl', 'control', 'objective-1', 'dann', 'dd', 'regda'))
     # the one-seed rows start from the KL model too: it is added (and reused) first
     assert full[1][0] == (0, ) and full[1][1][0] == 'kl'
     assert bench.rows('main', seeds=[3, 4], methods=['regda']) == [((3, 4), ('kl', 'regda'))]
