@@ -45,7 +45,7 @@ def build_step(variant, precision, layout, args, batch):
     """A zero-argument callable running one training iteration, or None where it cannot run."""
     device = torch.device(args.device)
     regda = variant == 'regda'
-    model = build_model(model_cfg(args, regda=regda), device, layout == 'channels_last')
+    model = build_model(model_cfg(args, variant), device, layout == 'channels_last')
     if regda:
         optim_cfg = regda_optim_cfg()
         if precision != 'float32':
