@@ -123,10 +123,11 @@ class MeanTeacherMixin:
         (``teacher_inputs`` and the samples' warps), ``target_inputs`` the student's view as
         ``split_domains`` preprocessed it."""
         if 'teacher_inputs' not in target:
-            raise KeyError(
+            raise ValueError(
                 f'{type(self).__name__}: the target batch has no teacher_inputs; a mean teacher '
                 "needs the target pipeline's MeanTeacherViews and PackMeanTeacherInputs "
-                '(mmpose_regda.configs.adaptation.mean_teacher_pipeline)')
+                "(adaptation.train_dataloader(source, target, method=method) or "
+                'adaptation.mean_teacher_target(target) set them up)')
         samples: SampleList = target['data_samples']
         teacher_inputs = self.data_preprocessor(
             dict(inputs=target['teacher_inputs'], data_samples=samples), True)['inputs']

@@ -221,7 +221,7 @@ def test_methods_without_a_mean_teacher_refuse_one_and_a_batch_without_views_is_
         build_tiny_regda(type='FeatureAlignmentPoseEstimator', mean_teacher=dict(),
                          alignment=dict(type='MultiKernelMMDLoss'))
     model = build_mean_teacher()
-    with pytest.raises(KeyError, match='no teacher_inputs.*MeanTeacherViews'):
+    with pytest.raises(ValueError, match='no teacher_inputs.*MeanTeacherViews'):
         model.train_step(make_two_domain_batch(), build_optim_wrapper(model))
     model = build_tiny_regda()
     model.test_cfg['teacher_predictions'] = True
