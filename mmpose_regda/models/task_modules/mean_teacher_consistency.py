@@ -127,12 +127,15 @@ class MeanTeacherConsistency:
         inputs = inputs.clone()
         _, _, height, width = inputs.shape
         half = max(1, round(self.occlusion_size * width))
+        # one copy to the host for the whole batch, not a sync per image and keypoint
+        confident = (confidence >= self.occlusion_confidence).cpu()
+        keypoints = keypoints.round().long().cpu()
         for b in range(inputs.shape[0]):
-            candidates = torch.nonzero(confidence[b] >= self.occlusion_confidence).flatten()
+            candidates = torch.nonzero(confident[b]).flatten()
             if len(candidates) == 0 or torch.rand((), generator=generator) > self.occlusion_prob:
                 continue
             pick = candidates[torch.randint(len(candidates), (), generator=generator)]
-            x, y = (int(v) for v in keypoints[b, pick].round())
+            x, y = keypoints[b, pick].tolist()
             left, right = max(x - half, 0), min(x + half, width)
             top, bottom = max(y - half, 0), min(y + half, height)
             if right <= left or bottom <= top:
