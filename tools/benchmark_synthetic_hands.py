@@ -88,7 +88,8 @@ PROFILES = dict(
 RUN_TIME = """\
 time on 2 CPU cores (docs/results.md): the main profile 17 minutes from scratch (measured);
 the full profile about 60 minutes per seed for its 3-seed rows (its stages' measured times:
-source only 26, control 4, Objective 1 only 5, RegDA 8; DANN and DD estimated at 5 and 8),
+source only 26, control 4, Objective 1 only 5, RegDA 7, DANN 7, DD 7, each with its two
+evaluations about a minute more),
 plus about 75 for the one-seed rows (MSE and the oracle are 6500-iteration trainings).
 Finished stages are reused: an interrupted run continues where it stopped, and runs of one
 budget share their stages."""
